@@ -1,0 +1,3 @@
+from gestura.cli import app
+
+app(prog_name="gestura")

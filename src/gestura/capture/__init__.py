@@ -1,0 +1,1 @@
+"""Frames in: webcam, video file, image folder, each yielding `Frame`s with timestamps."""

@@ -1,0 +1,1 @@
+"""Judging models: metrics, plots, model cards, streaming event scores. Imports no optimiser."""

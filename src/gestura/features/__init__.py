@@ -1,0 +1,1 @@
+"""Landmark sequences to feature arrays: versioned schemas, normalisation, augmentation, windows."""

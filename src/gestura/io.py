@@ -1,0 +1,84 @@
+"""Atomic file writes and safe JSON/array persistence.
+
+Every artifact gestura writes goes through `atomic_write`, so a crash never leaves a half-written file:
+data goes to a hidden temp file in the same folder, is fsynced, then renamed over the target.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from gestura.errors import InputError
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open a temp file beside `path`; on clean exit fsync it and rename it onto `path`."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write a text file atomically."""
+    with atomic_write(path, "w") as f:
+        f.write(text)
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    """Write JSON atomically (indented, UTF-8, NaN rejected)."""
+    write_text(path, json.dumps(obj, indent=2, allow_nan=False, default=_json_default) + "\n")
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Read JSON, turning a missing or malformed file into a one-line `InputError`."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: not valid JSON ({err})") from None
+
+
+def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray], compressed: bool = True) -> None:
+    """Write an .npz atomically; arrays only, never objects (so loading needs no pickle)."""
+    save = np.savez_compressed if compressed else np.savez
+    with atomic_write(path, "wb") as f:
+        save(f, **{k: np.asarray(v) for k, v in arrays.items()})
+
+
+def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Read every array of an .npz with `allow_pickle=False`; a corrupt file is a one-line `InputError`."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except Exception as err:  # zipfile.BadZipFile, ValueError (object arrays), OSError ...
+        raise InputError(f"{path}: not a readable .npz file ({type(err).__name__}: {err})") from None
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

@@ -1,0 +1,1 @@
+"""Frames to landmark sequences: topology, the sequence type, backends (MediaPipe, our CNN), smoothing."""

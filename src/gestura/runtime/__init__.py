@@ -1,0 +1,1 @@
+"""Live use: the embeddable Recognizer, engines, decisions, command dispatch, pointer tracking."""

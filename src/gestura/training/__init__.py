@@ -1,0 +1,1 @@
+"""Fitting models: run config, trainer, callbacks, artifacts, transfer learning, tuning."""

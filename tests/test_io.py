@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+from gestura.errors import InputError
+from gestura.io import atomic_write, read_json, read_npz, write_json, write_npz
+
+
+def test_atomic_write_leaves_no_partial_file_on_crash(tmp_path):
+    target = tmp_path / "out.bin"
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as f:
+            f.write(b"half")
+            raise RuntimeError("crash")
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_json_and_npz_round_trip(tmp_path):
+    write_json(tmp_path / "a.json", {"x": np.float32(1.5), "y": np.arange(3)})
+    assert read_json(tmp_path / "a.json") == {"x": 1.5, "y": [0, 1, 2]}
+    write_npz(tmp_path / "a.npz", {"a": np.ones((2, 3))})
+    assert read_npz(tmp_path / "a.npz")["a"].shape == (2, 3)
+
+
+def test_corrupt_files_are_one_line_errors(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(InputError, match="bad.npz: not a readable .npz"):
+        read_npz(bad)
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(InputError, match="bad.json: not valid JSON"):
+        read_json(tmp_path / "bad.json")
