@@ -29,6 +29,7 @@ class LandmarkSequence:
     `label` is the clip label when the whole clip has one; `frame_labels` `(T,)` holds per-frame labels for
     continuous streams. `subject`, `session`, `episode` and `video_id` are the grouping ids splits use.
     `handedness[name]` `(T,)` holds the detector's handedness score for that hand stream, when known.
+    `attrs` holds small format-specific facts readers know (e.g. `image_size` (W, H) for normalised coordinates).
     """
 
     streams: dict[str, np.ndarray]
@@ -43,6 +44,7 @@ class LandmarkSequence:
     episode: str | None = None
     handedness: dict[str, np.ndarray] = field(default_factory=dict)
     source: str = ""
+    attrs: dict[str, object] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- construction
     @classmethod
