@@ -1,0 +1,87 @@
+"""Feature schema descriptions: a versioned id, the frame width and the named column blocks.
+
+A schema id is immutable: a changed layout gets a new id (`-v2`), old ids keep loading. The pure-numpy
+implementations live in one module per schema; `gestura.features.pipeline.FeaturePipeline` ties them together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gestura.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class FeatureSchema:
+    """`id`, frame width `dim`, `blocks` {name: column slice} and a one-paragraph `description`."""
+
+    id: str
+    dim: int
+    blocks: dict[str, slice] = field(default_factory=dict)
+    description: str = ""
+
+    def block(self, name: str) -> slice:
+        """Column slice of a named block."""
+        try:
+            return self.blocks[name]
+        except KeyError:
+            raise ConfigError(f"schema {self.id!r} has no block {name!r}; blocks: {list(self.blocks)}") from None
+
+
+def _blocks(*sizes: tuple[str, int]) -> dict[str, slice]:
+    out: dict[str, slice] = {}
+    start = 0
+    for name, n in sizes:
+        out[name] = slice(start, start + n)
+        start += n
+    return out
+
+
+HAND_V1 = FeatureSchema(
+    "feature-schema-v1", 147,
+    _blocks(("position", 63), ("fingertip_spread", 5), ("wrist_trajectory", 3), ("velocity", 63),
+            ("joint_angles", 10), ("wrist_vel_raw", 3)),
+    "One hand (seed 000): wrist-relative palm-scaled positions, fingertip spread, window-relative wrist path, "
+    "wrist-relative landmark velocities, MCP/PIP flexion angles, camera-normalised wrist velocity.",
+)
+HOLISTIC_RAW_V1 = FeatureSchema(
+    "holistic-raw-v1", 1662,
+    _blocks(("pose", 132), ("face", 1404), ("left_hand", 63), ("right_hand", 63)),
+    "Seed 001 / MP_Data frame vector: pose 33x4, face 468x3, left hand 21x3, right hand 21x3; zeros where missing.",
+)
+SIGN_MULTIMODAL_V1 = FeatureSchema(
+    "sign-multimodal-v1", 534,
+    _blocks(("pose", 75), ("hand_shape", 126), ("hand_location", 6), ("angle_cosines", 30),
+            ("velocity", 132), ("acceleration", 132), ("shape_descriptors", 24), ("trajectory", 6),
+            ("presence", 3)),
+    "Seed 002: both hands (canonically ordered per frame) and upper-body pose in a shoulder-centred, "
+    "shoulder-width-scaled body frame, hand shapes in palm units, joint-angle cosines, velocity, acceleration, "
+    "hand-shape descriptors and a short trajectory summary.",
+)
+FINGERTIP_V1 = FeatureSchema(
+    "fingertip-trajectory-v1", 7,
+    _blocks(("position", 2), ("velocity", 2), ("speed", 1), ("direction", 2)),
+    "Index-fingertip trajectory (Kazuhito point history) in image-height units: window-relative position, "
+    "velocity, speed and direction of motion.",
+)
+
+SCHEMAS: dict[str, FeatureSchema] = {s.id: s for s in (HAND_V1, HOLISTIC_RAW_V1, SIGN_MULTIMODAL_V1, FINGERTIP_V1)}
+
+
+_EXTENSIONS = {"joints-": ("gestura.features.joints", "JOINT_FEATURE_SCHEMAS")}
+"""Id prefix -> (module, dict attribute) of schemas defined elsewhere, imported only when asked for."""
+
+
+def get_schema(schema_id: str) -> FeatureSchema:
+    """The registered schema with this id; unknown ids are a one-line `ConfigError`."""
+    if schema_id in SCHEMAS:
+        return SCHEMAS[schema_id]
+    for prefix, (module, attr) in _EXTENSIONS.items():
+        if str(schema_id).startswith(prefix):
+            import importlib
+
+            found = getattr(importlib.import_module(module), attr).get(schema_id)
+            if found is not None:
+                return found
+    known = list(SCHEMAS) + ["joints-hand-v1", "joints-two-hands-v1", "joints-upper-body-v1"]
+    raise ConfigError(f"unknown feature schema {schema_id!r}; choose from: {', '.join(known)}")

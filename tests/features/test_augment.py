@@ -1,0 +1,61 @@
+"""Augmentations: determinism under a seed, label swap on mirror, geometry of each transform."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gestura.features.augment import (AugmentConfig, augment_sequence, drop_frames, jitter, mirror, mirror_label,
+                                      rotate, scale, time_warp_indices)
+from gestura.landmarks.sequence import LandmarkSequence
+
+
+def _seq(make_hand, label: str = "swiping_left") -> LandmarkSequence:
+    h = make_hand(0, 30, move=(-0.2, 0.0))
+    return LandmarkSequence.from_arrays({"right_hand": h, "left_hand": np.zeros_like(h)}, 30.0, label=label,
+                                        frame_labels=np.array([label] * 30))
+
+
+def test_same_seed_same_output_different_seed_different(make_hand) -> None:
+    seq = _seq(make_hand)
+    a = augment_sequence(seq, np.random.default_rng(5))
+    b = augment_sequence(seq, np.random.default_rng(5))
+    c = augment_sequence(seq, np.random.default_rng(6))
+    assert np.array_equal(a.streams["right_hand"], b.streams["right_hand"])
+    assert a.n_frames != c.n_frames or not np.allclose(a.streams["right_hand"], c.streams["right_hand"])
+    assert 24 <= a.n_frames <= 36 and np.isfinite(a.streams["right_hand"]).all()
+
+
+def test_mirror_swaps_hands_labels_and_direction(make_hand) -> None:
+    seq = _seq(make_hand)
+    cfg = AugmentConfig(temporal_scale=0, time_warp=0, jitter=0, rotation_deg=0, scale=0, drop=0, mirror_p=1.0)
+    m = augment_sequence(seq, np.random.default_rng(0), cfg)
+    assert m.label == "swiping_right" and set(m.frame_labels) == {"swiping_right"}
+    assert m.present["left_hand"].all() and not m.present["right_hand"].any()
+    dx = m.streams["left_hand"][-1, 0, 0] - m.streams["left_hand"][0, 0, 0]
+    assert dx > 0.1
+    assert mirror_label("fist") == "fist" and mirror_label("rotate_left") == "rotate_right"
+
+
+def test_geometry_of_each_transform(make_hand) -> None:
+    rng = np.random.default_rng(1)
+    h = make_hand(1, 10)
+    bone = np.linalg.norm(h[:, 9, :2] - h[:, 0, :2], axis=-1)
+    r = rotate(h, 0.7)
+    np.testing.assert_allclose(np.linalg.norm(r[:, 9, :2] - r[:, 0, :2], axis=-1), bone, rtol=1e-5)
+    s = scale(h, 1.5)
+    np.testing.assert_allclose(np.linalg.norm(s[:, 9, :2] - s[:, 0, :2], axis=-1), 1.5 * bone, rtol=1e-5)
+    np.testing.assert_allclose(mirror(mirror(h)), h, atol=1e-6)
+    noise = jitter(h, rng, 0.005) - h
+    assert 0.004 < noise.std() < 0.006
+    w = time_warp_indices(50, rng, 0.2)
+    assert w[0] == 0 and w[-1] == 49 and np.all(np.diff(w) > 0) and not np.allclose(w, np.arange(50))
+    kept = drop_frames(np.ones(1000, bool), rng, 0.1)
+    assert 850 < kept.sum() < 950
+
+
+def test_dropped_frames_become_absent_not_garbage(make_hand) -> None:
+    seq = _seq(make_hand)
+    cfg = AugmentConfig(temporal_scale=0, time_warp=0, jitter=0, rotation_deg=0, scale=0, drop=0.3)
+    a = augment_sequence(seq, np.random.default_rng(2), cfg)
+    miss = ~a.present["right_hand"]
+    assert miss.any() and np.all(a.streams["right_hand"][miss] == 0.0)
