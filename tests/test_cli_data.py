@@ -1,0 +1,127 @@
+"""`gestura data info` / `data synth` on generated data, every shared dataset, and malformed folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gestura.cli import app
+
+runner = CliRunner()
+
+
+def _info(*args: str) -> tuple[int, str, str]:
+    res = runner.invoke(app, ["data", "info", *args])
+    return res.exit_code, res.stdout, res.stderr
+
+
+def test_synth_then_info(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["data", "synth", str(tmp_path / "syn"), "--subjects", "2", "--per-class", "2",
+                              "--seed", "4"])
+    assert res.exit_code == 0, res.output
+    code, out, _ = _info(str(tmp_path / "syn"))
+    assert code == 0
+    assert "format    seed003" in out and "samples   40 sequences" in out
+    assert "subjects 2" in out and "zooming_in_full_hand" in out
+    code, out, _ = _info(str(tmp_path / "syn"), "--json")
+    summary = json.loads(out)
+    assert summary["classes"]["fist"] == 4 and summary["length"] == {"min": 30, "median": 30.0, "max": 30}
+
+
+def test_synth_sessions(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["data", "synth", str(tmp_path / "st"), "--subjects", "1", "--per-class", "1",
+                              "--sessions", "2"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(_info(str(tmp_path / "st"), "--json")[1])
+    assert summary["n_sequences"] == 2 and summary["classes"]["rotate_left"] == 2 and summary["groups"]["session"] == 2
+
+
+@pytest.mark.parametrize(
+    ("setup", "needle"),
+    [
+        ("unknown", "unknown dataset format"),
+        ("ragged", "ragged"),
+        ("nan", "NaN"),
+        ("no_labels", "label file not found"),
+        ("missing", "no such file"),
+    ],
+)
+def test_malformed_is_one_line_error(tmp_path: Path, setup: str, needle: str) -> None:
+    root = tmp_path / "ds"
+    root.mkdir()
+    if setup == "unknown":
+        (root / "readme.txt").write_text("x")
+    elif setup in ("ragged", "nan"):
+        seq = root / "hello" / "0"
+        seq.mkdir(parents=True)
+        np.save(seq / "0.npy", np.zeros(1662))
+        np.save(seq / "1.npy", np.zeros(2172) if setup == "ragged" else np.full(1662, np.nan))
+    elif setup == "no_labels":
+        (root / "point_history.csv").write_text("0," + ",".join(["0"] * 32) + "\n")
+    else:
+        root = tmp_path / "absent"
+    code, out, err = _info(str(root))
+    assert code == 2 and out == ""
+    assert err.startswith("error:") and needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_unknown_format_option_lists_choices(tmp_path: Path) -> None:
+    code, _, err = _info(str(tmp_path), "--format", "parquet")
+    assert code == 2 and "choose from seed003, mp_data" in err
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("rel", "fmt", "expect"),
+    [
+        ("presentation-streams", "seed003", ["5 sequences, 22691 frames", "rotate_left    50", "sessions 5"]),
+        ("mpdata-ilkerdemir", "mp_data", ["180 sequences", "seeyoulater  60", "min 30"]),
+        ("trajectories/kazuhito", "kazuhito_point_history", ["5296 sequences", "Counter Clockwise", "also"]),
+        ("trajectories/segfault03", "kazuhito_point_history", ["3881 sequences", "Right Swipe"]),
+        ("trajectories/farhad99", "kazuhito_point_history", ["552 sequences", "zoom start"]),
+    ],
+)
+def test_info_on_shared_datasets(shared_datasets: Path, rel: str, fmt: str, expect: list[str]) -> None:
+    """Full datasets, except asl-traduttore (a subset below; tests/data/test_formats.py loads all of `words`)."""
+    code, out, err = _info(str(shared_datasets / rel))
+    assert code == 0, err
+    assert f"format    {fmt}" in out and "missing   no hand in" in out
+    for needle in expect:
+        assert needle in out, needle
+
+
+def _subset(src: Path, dst: Path, n: int) -> Path:
+    """Symlinks to the first `n` sequences of each label of a seed-003 folder, with its groundtruth and meta."""
+    dst.mkdir()
+    keep, seen = [], {}
+    for ln in (src / "groundtruth.txt").read_text().splitlines():
+        vid, _, label = ln.split(maxsplit=2)
+        if seen.setdefault(label, 0) < n:
+            seen[label] += 1
+            keep.append(ln)
+            (dst / f"{vid}.npz").symlink_to(src / f"{vid}.npz")
+    (dst / "groundtruth.txt").write_text("\n".join(keep) + "\n")
+    (dst / "meta.csv").symlink_to(src / "meta.csv")
+    return dst
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize(("name", "n_classes"), [("words", 33), ("letters", 28)])
+def test_info_on_asl_traduttore_subsets(shared_datasets: Path, tmp_path: Path, name: str, n_classes: int) -> None:
+    root = _subset(shared_datasets / "asl-traduttore" / name, tmp_path / name, 4)
+    code, out, err = _info(str(root))
+    assert code == 0, err
+    assert f"{4 * n_classes} sequences" in out and f"classes   {n_classes}" in out and "median 20" in out
+    assert "fps       30 (assumed, not recorded)" in out and "sessions unknown" not in out
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("name", ["kazuhito", "segfault03", "farhad99"])
+def test_info_kazuhito_keypoint(shared_datasets: Path, name: str) -> None:
+    code, out, _ = _info(str(shared_datasets / "trajectories" / name), "--format", "kazuhito_keypoint")
+    assert code == 0 and "format    kazuhito_keypoint" in out and "length    min 1" in out
