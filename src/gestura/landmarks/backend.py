@@ -1,0 +1,106 @@
+"""The landmark-backend protocol and the per-frame result every backend returns.
+
+A backend turns one `Frame` into a `LandmarkFrame` (named streams, `None` where not detected, plus handedness
+scores); `sequence_from_frames` stacks those into a `LandmarkSequence`. MediaPipe and our own CNN sit behind the
+same protocol, so capture, extraction and the runtime never name a backend library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from gestura.capture.frame import Frame
+from gestura.errors import InputError
+from gestura.landmarks.sequence import LandmarkSequence
+from gestura.landmarks.skeleton import STREAM_SKELETONS
+
+STREAM_CHANNELS = {"pose": 4, "face": 3, "left_hand": 3, "right_hand": 3}
+"""Channels per stream: x, y, z (normalised image coordinates, z relative) plus visibility for pose."""
+
+
+@dataclass
+class LandmarkFrame:
+    """Landmarks of one frame: `streams[name]` is `(J, C)` float32 or `None` when that stream was not detected.
+
+    `handedness[hand]` is the detector's probability that the hand in slot `hand` really is that hand (only for
+    backends that score it). `t_ms` and `size` (W, H) are copied from the frame.
+    """
+
+    streams: dict[str, np.ndarray | None]
+    handedness: dict[str, float] = field(default_factory=dict)
+    t_ms: int = 0
+    size: tuple[int, int] = (0, 0)
+
+    def present(self, name: str) -> bool:
+        """True when stream `name` was detected in this frame."""
+        return self.streams.get(name) is not None
+
+
+@runtime_checkable
+class LandmarkBackend(Protocol):
+    """Frame -> LandmarkFrame. `stream_names` lists every stream `process` reports (present or not)."""
+
+    stream_names: tuple[str, ...]
+
+    def process(self, frame: Frame) -> LandmarkFrame: ...
+
+    def reset(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+
+def sequence_from_frames(frames: Sequence[LandmarkFrame], t: np.ndarray | None = None, fps: float = 30.0,
+                         *, stream_names: Sequence[str] | None = None, **meta: object) -> LandmarkSequence:
+    """Stack per-frame results into a `LandmarkSequence`: T x {name: (J, C)} -> {name: (T, J, C)}.
+
+    Absent streams become zeros with `present` False; handedness scores are 0 where the hand is absent.
+    `t` defaults to the frames' `t_ms` / 1000. `meta` goes to `LandmarkSequence.from_arrays`.
+    """
+    name = str(meta.get("source") or meta.get("video_id") or "<frames>")
+    if not frames:
+        raise InputError(f"{name}: no frames to build a landmark sequence from")
+    names = list(stream_names) if stream_names else list(dict.fromkeys(k for f in frames for k in f.streams))
+    n = len(frames)
+    streams: dict[str, np.ndarray] = {}
+    present: dict[str, np.ndarray] = {}
+    for key in names:
+        shape = _stream_shape(key, frames)
+        arr = np.zeros((n, *shape), dtype=np.float32)
+        pres = np.zeros(n, dtype=bool)
+        for i, f in enumerate(frames):
+            value = f.streams.get(key)
+            if value is not None:
+                arr[i] = value
+                pres[i] = True
+        streams[key] = arr
+        present[key] = pres
+    hand_keys = list(dict.fromkeys(k for f in frames for k in f.handedness))
+    handedness = {k: np.array([f.handedness.get(k, 0.0) if f.present(k) else 0.0 for f in frames], np.float32)
+                  for k in hand_keys if k in streams}
+    times = np.array([f.t_ms for f in frames], dtype=np.float64) / 1000.0 if t is None else np.asarray(t)
+    if frames[0].size != (0, 0):
+        attrs = dict(meta.pop("attrs", None) or {})  # type: ignore[call-overload]
+        attrs.setdefault("image_size", frames[0].size)
+        meta["attrs"] = attrs
+    return LandmarkSequence.from_arrays(streams, fps, t=times, present=present, handedness=handedness, **meta)
+
+
+def _stream_shape(key: str, frames: Sequence[LandmarkFrame]) -> tuple[int, int]:
+    for f in frames:
+        value = f.streams.get(key)
+        if value is not None:
+            return tuple(np.shape(value))  # type: ignore[return-value]
+    skel = STREAM_SKELETONS.get(key)
+    if skel is None or key not in STREAM_CHANNELS:
+        raise InputError(f"stream {key!r}: never detected and of unknown shape")
+    return skel.n_joints, STREAM_CHANNELS[key]
