@@ -1,0 +1,222 @@
+"""The decision rule: when does a stream of class probabilities become a command?
+
+A classifier run on every frame is noisy; a presenter needs one command per gesture and none while talking.
+`ActivationController.update(probs (K,), t) -> Decision | None` applies, in order:
+
+1. probability smoothing: EMA (`alpha`) or a majority vote over the last `window` updates
+   (the vote score of a class is the fraction of those updates whose arg-max it was);
+2. the top smoothed class must reach its per-class `threshold` for `min_frames` consecutive updates;
+3. re-arming (hysteresis): after a class fires, it must fall below its lower `rearm` threshold before it may
+   fire again; with `latch_all` no *other* discrete class may fire either until then, and `refractory_s`
+   after any discrete command blocks all discrete classes, and `opposite_block_s` after a gesture blocks its
+   opposite (`opposites`: left/right, up/down, zoom in/out), so the hand's return after a swipe (which looks
+   like the opposite swipe) does not fire;
+4. per-class `cooldown_s` between two firings of the same class.
+
+Timestamps come from the caller (recorded `t` or the frame clock), never from the wall clock, so streaming
+evaluation replays recordings exactly as `gestura live` runs them. `unknown` is the background class: it
+never fires and resets the consecutive-frame counters. Continuous classes (`point_one` laser pointer,
+`point_two` pen) do not fire once: while active they yield a `continuous` decision every update, then one
+`continuous_end`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gestura.errors import ConfigError, InputError
+
+DISCRETE_CLASSES = ("swiping_left", "swiping_right", "swiping_up", "swiping_down", "fist",
+                    "zooming_in_full_hand", "zooming_out_full_hand")
+"""Seed-000 discrete gestures: each fires one command."""
+CONTINUOUS_CLASSES = ("point_one", "point_two")
+"""Seed-000 continuous gestures: point_one drives the laser pointer, point_two the pen."""
+OPPOSITES = {"swiping_left": "swiping_right", "swiping_right": "swiping_left", "swiping_up": "swiping_down",
+             "swiping_down": "swiping_up", "zooming_in_full_hand": "zooming_out_full_hand",
+             "zooming_out_full_hand": "zooming_in_full_hand"}
+"""Gestures whose return movement looks like the other one."""
+
+DecisionKind = Literal["discrete", "continuous", "continuous_end"]
+
+
+class DecisionConfig(BaseModel):
+    """Thresholds, smoothing, re-arming and cooldowns of the activation controller (YAML-loadable)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(0.8, gt=0, le=1, description="default firing threshold of smoothed probability")
+    thresholds: dict[str, float] = Field(default_factory=dict, description="per-class firing thresholds")
+    rearm: float = Field(0.4, ge=0, lt=1, description="default re-arm threshold (must fall below to fire again)")
+    rearm_thresholds: dict[str, float] = Field(default_factory=dict)
+    smoothing: Literal["ema", "vote", "none"] = "ema"
+    alpha: float = Field(0.5, gt=0, le=1, description="EMA weight of the newest probabilities")
+    window: int = Field(5, ge=1, description="vote window in updates")
+    min_frames: int = Field(3, ge=1, description="consecutive updates above threshold before firing")
+    cooldown_s: float = Field(1.0, ge=0, description="default seconds between two firings of one class")
+    cooldowns: dict[str, float] = Field(default_factory=dict)
+    refractory_s: float = Field(0.5, ge=0, description="seconds after any discrete command with none at all")
+    latch_all: bool = True
+    opposites: dict[str, str] = Field(default_factory=lambda: dict(OPPOSITES))
+    opposite_block_s: float = Field(1.5, ge=0, description="seconds a gesture blocks its opposite")
+    unknown: str = "unknown"
+    continuous: list[str] = Field(default_factory=lambda: list(CONTINUOUS_CLASSES))
+    discrete: list[str] | None = Field(None, description="discrete classes; None = all but unknown/continuous")
+
+    @model_validator(mode="after")
+    def _check(self) -> DecisionConfig:
+        for name, value in {**self.thresholds, **self.rearm_thresholds}.items():
+            if not 0 <= value <= 1:
+                raise ValueError(f"threshold of {name!r} must be in [0, 1], got {value}")
+        for name in set(self.thresholds) | set(self.rearm_thresholds):
+            if self.rearm_for(name) >= self.threshold_for(name):
+                raise ValueError(f"re-arm threshold of {name!r} must be below its firing threshold")
+        if self.rearm >= self.threshold:
+            raise ValueError("rearm must be below threshold")
+        return self
+
+    def threshold_for(self, label: str) -> float:
+        return self.thresholds.get(label, self.threshold)
+
+    def rearm_for(self, label: str) -> float:
+        return self.rearm_thresholds.get(label, self.rearm)
+
+    def cooldown_for(self, label: str) -> float:
+        return self.cooldowns.get(label, self.cooldown_s)
+
+    def is_discrete(self, label: str) -> bool:
+        if label == self.unknown or label in self.continuous:
+            return False
+        return self.discrete is None or label in self.discrete
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> DecisionConfig:
+        """Load from a YAML file; unknown keys and bad values are a one-line `ConfigError` naming the file."""
+        import yaml
+
+        path = Path(path)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: decision config not found") from None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: expected a mapping of decision settings")
+        return cls.from_dict(raw, source=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict, source: str = "decision config") -> DecisionConfig:
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "value"
+            raise ConfigError(f"{source}: {where}: {first['msg']}") from None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One output of the controller: `kind` discrete (fire once), continuous (active now) or continuous_end."""
+
+    label: str
+    score: float
+    t: float
+    kind: DecisionKind = "discrete"
+
+
+class ActivationController:
+    """Turns per-update class probabilities into decisions; see the module docstring for the rule."""
+
+    def __init__(self, labels: list[str] | tuple[str, ...], config: DecisionConfig | None = None) -> None:
+        self.labels = list(labels)
+        self.config = config or DecisionConfig()
+        c = self.config
+        self._thr = np.array([c.threshold_for(lb) for lb in self.labels])
+        self._rearm = np.array([c.rearm_for(lb) for lb in self.labels])
+        self._discrete = np.array([c.is_discrete(lb) for lb in self.labels])
+        self._continuous = np.array([lb in c.continuous for lb in self.labels])
+        self._opposite = np.array([self.labels.index(c.opposites[lb]) if c.opposites.get(lb) in self.labels
+                                   else -1 for lb in self.labels])
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all state (smoothing, counters, latches, cooldowns)."""
+        k = len(self.labels)
+        self._ema: np.ndarray | None = None
+        self._votes: deque[int] = deque(maxlen=self.config.window)
+        self._streak_label = -1
+        self._streak = 0
+        self._armed = np.ones(k, dtype=bool)
+        self._latched: int | None = None
+        self._last_fire = np.full(k, -np.inf)
+        self._last_any = -np.inf
+        self._active: int | None = None
+        self._t = -np.inf
+        self.smoothed = np.zeros(k)
+
+    def _smooth(self, p: np.ndarray) -> np.ndarray:
+        c = self.config
+        if c.smoothing == "ema":
+            self._ema = p.copy() if self._ema is None else c.alpha * p + (1 - c.alpha) * self._ema
+            return self._ema
+        if c.smoothing == "vote":
+            self._votes.append(int(np.argmax(p)))
+            return np.bincount(np.array(self._votes), minlength=len(p)) / len(self._votes)
+        return p
+
+    def update(self, probs: np.ndarray, t: float) -> Decision | None:
+        """Feed one probability vector `(K,)` at time `t` seconds; returns a `Decision` or None."""
+        p = np.asarray(probs, dtype=np.float64).reshape(-1)
+        if p.shape[0] != len(self.labels):
+            raise InputError(f"decision: got {p.shape[0]} probabilities for {len(self.labels)} classes")
+        if t <= self._t:
+            raise InputError(f"decision: timestamps must increase (got {t} after {self._t})")
+        self._t = t
+        s = self._smooth(p)
+        self.smoothed = s
+        self._armed |= s < self._rearm
+        if self._latched is not None and s[self._latched] < self._rearm[self._latched]:
+            self._latched = None
+        top = int(np.argmax(s))
+        score = float(s[top])
+        above = score >= self._thr[top]
+        if above and top == self._streak_label:
+            self._streak += 1
+        else:
+            self._streak_label, self._streak = (top, 1) if above else (-1, 0)
+
+        if self._active is not None:
+            a = self._active
+            if top == a and s[a] >= self._rearm[a]:
+                return Decision(self.labels[a], float(s[a]), t, "continuous")
+            self._active = None
+            return Decision(self.labels[a], float(s[a]), t, "continuous_end")
+
+        if self._streak < self.config.min_frames:
+            return None
+        if self._continuous[top]:
+            self._active = top
+            return Decision(self.labels[top], score, t, "continuous")
+        if not self._discrete[top] or not self._armed[top]:
+            return None
+        if self.config.latch_all and self._latched is not None:
+            return None
+        if t - self._last_any < self.config.refractory_s:
+            return None
+        if t - self._last_fire[top] < self.config.cooldown_for(self.labels[top]):
+            return None
+        opp = self._opposite[top]
+        if opp >= 0 and t - self._last_fire[opp] < self.config.opposite_block_s:
+            return None
+        self._armed[top] = False
+        self._latched = top
+        self._last_fire[top] = t
+        self._last_any = t
+        self._streak = 0
+        return Decision(self.labels[top], score, t, "discrete")

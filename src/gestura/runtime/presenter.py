@@ -1,0 +1,240 @@
+"""The built-in web presenter: slides in a browser, driven by gestures over a WebSocket.
+
+`create_presenter_router(deck, hub)` returns a FastAPI `APIRouter` (mount it anywhere: the serving app puts it
+under `/presenter/`); `create_presenter_app(deck, hub)` wraps it in a small app; `serve_presenter(...)` runs
+that app in a background thread for `gestura live --backend web`. The page (`static/presenter.html` +
+`presenter.js`) shows one slide at a time and listens on `ws` for messages published through the
+`PresenterHub`:
+
+- `{"type": "command", "command": "next_slide" | "previous_slide" | "start_presentation" |
+  "stop_presentation" | "erase_annotations" | "zoom_in_view" | "zoom_out_view", ...}`
+- `{"type": "pointer", "kind": "laser" | "laser_hide" | "pen_start" | "pen_move" | "pen_end", "x", "y", ...}`
+  with x, y in [0, 1] of the slide.
+
+Slides come from an image folder (sorted by name), a PDF (rendered with `pdftoppm` from poppler-utils when it
+is installed; otherwise export the PDF to images), or `make_demo_slides` (generated with Pillow).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse
+
+from gestura.errors import InputError
+
+STATIC_DIR = Path(__file__).with_name("static")
+SLIDE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".svg")
+
+
+@dataclass(frozen=True)
+class SlideDeck:
+    """An ordered list of slide image files."""
+
+    slides: tuple[Path, ...]
+
+    @classmethod
+    def from_folder(cls, folder: str | os.PathLike[str]) -> SlideDeck:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise InputError(f"{folder}: slide folder not found")
+        slides = tuple(sorted(p for p in folder.iterdir() if p.suffix.lower() in SLIDE_SUFFIXES))
+        if not slides:
+            raise InputError(f"{folder}: no slide images ({', '.join(SLIDE_SUFFIXES)})")
+        return cls(slides)
+
+    @classmethod
+    def from_pdf(cls, pdf: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None = None) -> SlideDeck:
+        """Render a PDF to PNGs with `pdftoppm` (poppler-utils); a clear error when it is not installed."""
+        pdf = Path(pdf)
+        if not pdf.is_file():
+            raise InputError(f"{pdf}: PDF not found")
+        exe = shutil.which("pdftoppm")
+        if exe is None:
+            raise InputError(f"{pdf}: rendering a PDF needs pdftoppm (apt-get install poppler-utils); "
+                             "or export the slides as images and pass the folder")
+        out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="gestura-slides-"))
+        out.mkdir(parents=True, exist_ok=True)
+        res = subprocess.run([exe, "-png", "-r", "96", str(pdf), str(out / "slide")], capture_output=True,
+                             text=True, timeout=300)
+        if res.returncode != 0:
+            raise InputError(f"{pdf}: pdftoppm failed: {res.stderr.strip()[:200]}")
+        return cls.from_folder(out)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None) -> SlideDeck:
+        """A folder, a PDF, or (None) generated demo slides."""
+        if path is None:
+            return cls.from_folder(make_demo_slides(Path(tempfile.mkdtemp(prefix="gestura-slides-"))))
+        p = Path(path)
+        return cls.from_pdf(p) if p.suffix.lower() == ".pdf" else cls.from_folder(p)
+
+
+def make_demo_slides(out_dir: str | os.PathLike[str], n: int = 5, size: tuple[int, int] = (1280, 720)) -> Path:
+    """Write `n` numbered demo slides (PNG) into `out_dir` and return it."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    colours = [(33, 64, 154), (20, 120, 90), (150, 60, 40), (110, 50, 140), (40, 40, 40)]
+    try:
+        font = ImageFont.load_default(size=72)
+    except TypeError:  # Pillow < 10.1
+        font = ImageFont.load_default()
+    for i in range(n):
+        img = Image.new("RGB", size, colours[i % len(colours)])
+        d = ImageDraw.Draw(img)
+        d.text((80, 80), f"gestura demo - slide {i + 1} of {n}", fill="white", font=font)
+        d.text((80, 260), "swipe right: next   swipe left: previous", fill="white", font=font)
+        d.text((80, 380), "point: laser   two fingers: pen   fist: erase", fill="white", font=font)
+        with open(out / f"slide_{i + 1:02d}.png", "wb") as f:
+            img.save(f, format="PNG")
+    return out
+
+
+class PresenterHub:
+    """Fan-out of presenter messages to every connected browser; `publish` is safe from any thread."""
+
+    def __init__(self) -> None:
+        self._clients: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]] = []
+        self._lock = threading.Lock()
+        self.published = 0
+
+    @property
+    def n_clients(self) -> int:
+        with self._lock:
+            return len(self._clients)
+
+    def publish(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            clients = list(self._clients)
+            self.published += 1
+        for loop, queue in clients:
+            loop.call_soon_threadsafe(queue.put_nowait, message)
+
+    def _add(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        with self._lock:
+            self._clients.append((loop, queue))
+
+    def _remove(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        with self._lock:
+            self._clients = [c for c in self._clients if c[1] is not queue]
+
+
+def create_presenter_router(deck: SlideDeck, hub: PresenterHub) -> APIRouter:
+    """FastAPI router: `/` page, `/static/*`, `/api/slides`, `/slides/{i}`, `POST /api/message`, `ws /ws`."""
+    router = APIRouter()
+
+    @router.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "presenter.html", media_type="text/html")
+
+    @router.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> FileResponse:
+        path = STATIC_DIR / name
+        if "/" in name or name.startswith(".") or not path.is_file():
+            raise HTTPException(404, f"no static file {name!r}")
+        return FileResponse(path)
+
+    @router.get("/api/slides")
+    def slides() -> dict[str, Any]:
+        return {"count": len(deck.slides), "slides": [f"slides/{i}" for i in range(len(deck.slides))]}
+
+    @router.get("/slides/{index}", include_in_schema=False)
+    def slide(index: int) -> FileResponse:
+        if not 0 <= index < len(deck.slides):
+            raise HTTPException(404, f"slide {index} out of range 0..{len(deck.slides) - 1}")
+        return FileResponse(deck.slides[index])
+
+    @router.post("/api/message")
+    def message(msg: dict[str, Any]) -> dict[str, Any]:
+        if msg.get("type") not in ("command", "pointer"):
+            raise HTTPException(422, "message type must be 'command' or 'pointer'")
+        hub.publish(msg)
+        return {"ok": True, "clients": hub.n_clients}
+
+    @router.websocket("/ws")
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        hub._add(asyncio.get_running_loop(), queue)
+
+        async def forward_incoming() -> None:
+            while True:
+                msg = await websocket.receive_json()
+                if isinstance(msg, dict) and msg.get("type") in ("command", "pointer"):
+                    hub.publish(msg)
+
+        reader = asyncio.create_task(forward_incoming())
+        try:
+            while not reader.done():
+                getter = asyncio.create_task(queue.get())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    await websocket.send_json(getter.result())
+                else:
+                    getter.cancel()
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            reader.cancel()
+            hub._remove(queue)
+
+    return router
+
+
+def create_presenter_app(deck: SlideDeck, hub: PresenterHub) -> FastAPI:
+    """A FastAPI app serving the presenter at `/`."""
+    app = FastAPI(title="gestura presenter")
+    app.include_router(create_presenter_router(deck, hub))
+    return app
+
+
+class PresenterServer:
+    """The presenter app under uvicorn in a background thread; `url` is where to open it; `stop()` ends it."""
+
+    def __init__(self, deck: SlideDeck, hub: PresenterHub | None = None, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        import socket
+
+        import uvicorn
+
+        self.hub = hub or PresenterHub()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._sock.bind((host, port))
+        except OSError as err:
+            raise InputError(f"presenter: cannot listen on {host}:{port} ({err.strerror})") from None
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://{host}:{self.port}/"
+        config = uvicorn.Config(create_presenter_app(deck, self.hub), log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+        self._thread.start()
+        for _ in range(200):
+            if self._server.started:
+                break
+            self._thread.join(0.05)
+        if not self._server.started:
+            raise InputError(f"presenter: server did not start on {self.url}")
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._sock.close()
+
+    def __enter__(self) -> PresenterServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,396 @@
+"""`Recognizer`: the embeddable runtime. One clip -> `Prediction`, or a live source -> a `Prediction` per frame.
+
+    rec = Recognizer.from_file("path/to/artifact")          # or Recognizer.from_file() for the embedded default
+    rec.predict(sequence)                                   # one clip
+    for pred in rec.stream("talk.mp4"):                     # webcam index, video, image folder, .npz, sequence
+        if pred.command:
+            print(pred.t_ms, pred.command)
+
+Per frame, a `RecognizerStream` (what `stream` uses, and what servers and the streaming evaluation drive
+directly with `push`) does: landmark smoothing (One-Euro / Kalman, causal), resampling to the artifact's
+`resample_fps` by timestamps (when set), `FeaturePipeline.frame_features` on the last `context + 1` frames only,
+a ring buffer of the last `window` frame features, `window_features` + the model every `every_k` frames, then
+the `ActivationController` (decisions at the frame's own timestamp, never the wall clock) and the pointer.
+Offline `predict` runs the same filters and the same pipeline over the whole clip, so streaming == offline.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gestura.errors import ConfigError, InputError
+from gestura.landmarks.sequence import LandmarkSequence
+from gestura.landmarks.smoothing import SmoothingConfig
+from gestura.runtime.commands import CommandMap
+from gestura.runtime.decision import ActivationController, Decision, DecisionConfig
+from gestura.runtime.pointer import PointerConfig, PointerController, PointerEvent
+
+DEFAULT_ARTIFACT = Path(__file__).resolve().parents[1] / "assets" / "default"
+_DEFAULT_SHAPES = {"left_hand": (21, 3), "right_hand": (21, 3), "pose": (33, 4), "face": (468, 3)}
+"""Shape of a stream that has not been seen yet (a first frame without a hand)."""
+SMOOTHED_STREAMS = ("left_hand", "right_hand", "pose", "index_tip")
+"""Streams the landmark filter runs on (the face mesh is left alone: 468 points for little gain)."""
+
+
+@dataclass(frozen=True)
+class RecognizerOptions:
+    """Runtime settings. `decision=None` takes the artifact's `meta["decision"]` if present, else defaults."""
+
+    engine: str = "torch"
+    every_k: int = 1
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    decision: DecisionConfig | None = None
+    command_map: CommandMap | None = None
+    pointer: PointerConfig = field(default_factory=PointerConfig)
+    num_threads: int = 1
+    max_gap_s: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.every_k < 1:
+            raise ConfigError(f"every_k must be >= 1, got {self.every_k}")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The runtime's answer for one clip or one frame.
+
+    `label`/`score`/`scores`: the model's latest class probabilities; `t_ms`: the frame (or clip end) time;
+    `command`: the command fired at this frame (None almost always); `pointer`: a laser/pen event;
+    `decision`: the controller's raw decision; `cost_ms`: runtime cost of this frame (smoothing, features,
+    model, decisions; excludes landmark detection); `ran_model`: whether the model ran on this frame.
+    """
+
+    label: str
+    score: float
+    scores: Mapping[str, float]
+    t_ms: int
+    command: str | None = None
+    pointer: PointerEvent | None = None
+    decision: Decision | None = None
+    frame_index: int = 0
+    cost_ms: float = 0.0
+    ran_model: bool = False
+    landmarks: Mapping[str, np.ndarray | None] | None = field(default=None, compare=False, repr=False)
+
+
+class Recognizer:
+    """A model (engine) plus its feature pipeline, smoothing, decision rule, command map and pointer."""
+
+    def __init__(self, engine: Any, options: RecognizerOptions | None = None) -> None:
+        self.engine = engine
+        self.options = options or RecognizerOptions()
+        spec = engine.spec
+        self.labels: list[str] = list(spec.labels)
+        self.pipeline = spec.pipeline
+        self.window = int(spec.window)
+        self.stride = max(1, int(spec.stride))
+        self.resample_fps: float | None = float(spec.resample_fps) if spec.resample_fps else None
+        self.meta = spec.meta
+        self.decision_config = self.options.decision or _artifact_decision(spec)
+        self.command_map = self.options.command_map or CommandMap()
+        self.background = self.decision_config.unknown
+
+    @classmethod
+    def from_file(cls, artifact: str | os.PathLike[str] | None = None,
+                  options: RecognizerOptions | None = None) -> Recognizer:
+        """Load an artifact folder (None = the embedded default) with `options.engine` (torch|onnx)."""
+        from gestura.errors import ModelFileError
+        from gestura.runtime.engines import load_engine
+
+        options = options or RecognizerOptions()
+        path = Path(artifact) if artifact is not None else DEFAULT_ARTIFACT
+        if artifact is None and not (path / "model.json").is_file():
+            raise ModelFileError(f"{path}: the embedded default model is missing; build it with "
+                                 "`python scripts/build_default_model.py`")
+        return cls(load_engine(path, options.engine, options.num_threads), options)
+
+    # ------------------------------------------------------------------ offline
+    def smooth(self, seq: LandmarkSequence) -> LandmarkSequence:
+        """The sequence through the causal landmark filter, exactly as streaming applies it."""
+        return smooth_sequence(seq, self.options.smoothing)
+
+    def prepare(self, seq: LandmarkSequence) -> LandmarkSequence:
+        """Smoothing, then resampling to the artifact's rate (if any): what the features see."""
+        from gestura.features.windows import resample_sequence
+
+        out = self.smooth(seq)
+        if self.resample_fps and seq.n_frames > 0:
+            out = resample_sequence(out, self.resample_fps, self.options.max_gap_s)
+        return out
+
+    def predict_proba(self, seq: LandmarkSequence) -> np.ndarray:
+        """Mean class probabilities over the clip's windows (one zero-padded window if short): `-> (K,)`."""
+        if seq.n_frames == 0:
+            raise InputError(f"{seq.source or seq.video_id or '<sequence>'}: empty sequence")
+        rs = self.prepare(seq)
+        feats, valid = self.pipeline.frame_features(rs)
+        w = self.window
+        starts = [0] if rs.n_frames <= w else list(range(0, rs.n_frames - w + 1, self.stride))
+        xs, ms = [], []
+        for s in starts:
+            f, v = feats[s : s + w], valid[s : s + w]
+            x, m = _pad(self.pipeline.window_features(f, v), v, w)
+            xs.append(x)
+            ms.append(m)
+        x, m = np.stack(xs), np.stack(ms)
+        ok = m.any(axis=1)
+        if not ok.any():
+            return self._background_probs()
+        return self.engine.predict_proba(x[ok], m[ok]).mean(axis=0)
+
+    def predict(self, seq: LandmarkSequence) -> Prediction:
+        """Classify one clip."""
+        p = self.predict_proba(seq)
+        k = int(np.argmax(p))
+        return Prediction(self.labels[k], float(p[k]), dict(zip(self.labels, map(float, p))),
+                          int(round(float(seq.t[-1]) * 1000)), frame_index=seq.n_frames - 1)
+
+    # ------------------------------------------------------------------ streaming
+    def session(self) -> RecognizerStream:
+        """Fresh streaming state (one per camera / connection)."""
+        return RecognizerStream(self)
+
+    def stream(self, source: Any, *, landmark_backend: Any = None) -> Iterator[Prediction]:
+        """A `Prediction` per frame of `source`: webcam index or "webcam", video file, image folder, landmark
+        `.npz` or `LandmarkSequence`. Frames go through MediaPipe Hands unless they already are landmarks."""
+        state = self.session()
+        if isinstance(source, LandmarkSequence):
+            yield from _stream_sequence(state, source)
+            return
+        if isinstance(source, (str, os.PathLike)) and str(source).lower().endswith(".npz"):
+            yield from _stream_sequence(state, LandmarkSequence.from_npz(source))
+            return
+        from gestura.capture.sources import open_source
+
+        src = 0 if source == "webcam" else source
+        with open_source(src) as frames:
+            backend = landmark_backend
+            own = backend is None
+            if own:
+                from gestura.landmarks.mediapipe_backend import MediaPipeHands
+
+                backend = MediaPipeHands(max_hands=2, static_image_mode=False)
+            try:
+                for frame in frames:
+                    lf = backend.process(frame)
+                    yield state.push(lf.streams, frame.t_ms / 1000.0)
+            finally:
+                if own:
+                    backend.close()
+
+    def _background_probs(self) -> np.ndarray:
+        p = np.zeros(len(self.labels), np.float32)
+        if self.background in self.labels:
+            p[self.labels.index(self.background)] = 1.0
+        else:
+            p[:] = 1.0 / len(self.labels)
+        return p
+
+
+class RecognizerStream:
+    """Per-source streaming state; `push(streams, t)` one frame -> `Prediction`."""
+
+    def __init__(self, rec: Recognizer) -> None:
+        self.rec = rec
+        opts = rec.options
+        self.controller = ActivationController(rec.labels, rec.decision_config)
+        self.pointer = PointerController(opts.pointer)
+        self._filters: dict[str, Any] = {}
+        self._ctx = int(rec.pipeline.context) + 1
+        self._raw: deque[tuple[dict[str, np.ndarray], dict[str, bool], float]] = deque(maxlen=self._ctx)
+        self._feats: deque[np.ndarray] = deque(maxlen=rec.window)
+        self._valid: deque[bool] = deque(maxlen=rec.window)
+        self._shapes: dict[str, tuple[int, ...]] = {}
+        self._t_prev: float | None = None
+        self._t0: float | None = None
+        self._grid = 0
+        self._last_present: dict[str, tuple[float, np.ndarray]] = {}
+        self._since_model = 0
+        self._probs = rec._background_probs()
+        self._index = 0
+
+    def features(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ring buffer: frame features `(n, F)` and validity `(n,)` of the last n <= window model frames."""
+        if not self._feats:
+            return np.zeros((0, self.rec.pipeline.dim), np.float32), np.zeros(0, bool)
+        return np.stack(self._feats), np.array(self._valid, dtype=bool)
+
+    def push(self, streams: Mapping[str, np.ndarray | None], t: float,
+             present: Mapping[str, bool] | None = None) -> Prediction:
+        """One frame at `t` seconds: `streams[name]` is `(J, C)` or None when not detected."""
+        start = time.perf_counter()
+        t = float(t)
+        if self._t_prev is not None and t <= self._t_prev:
+            raise InputError(f"stream: timestamps must increase (got {t:.4f} s after {self._t_prev:.4f} s)")
+        cur, pres = self._smooth(streams, t, present)
+        for frame in self._resample(cur, pres, t):
+            self._add_model_frame(*frame)
+        self._t_prev = t
+        rec = self.rec
+        ran = False
+        decision = None
+        if self._since_model >= rec.options.every_k and self._feats:
+            self._probs = self._run_model()
+            self._since_model = 0
+            ran = True
+            decision = self.controller.update(self._probs, t)
+        command = None
+        if decision is not None and decision.kind == "discrete":
+            cmd = rec.command_map.command_for(decision.label)
+            command = None if cmd == "no_action" else cmd
+        ptr = self.pointer.update(decision, _acting_hand(cur, pres), t)
+        k = int(np.argmax(self._probs))
+        pred = Prediction(rec.labels[k], float(self._probs[k]), dict(zip(rec.labels, map(float, self._probs))),
+                          int(round(t * 1000)), command, ptr, decision, self._index,
+                          (time.perf_counter() - start) * 1000.0, ran, cur)
+        self._index += 1
+        return pred
+
+    # ------------------------------------------------------------------ steps
+    def _smooth(self, streams: Mapping[str, np.ndarray | None], t: float,
+                present: Mapping[str, bool] | None) -> tuple[dict[str, np.ndarray], dict[str, bool]]:
+        cfg = self.rec.options.smoothing
+        cur: dict[str, np.ndarray] = {}
+        pres: dict[str, bool] = {}
+        for name, arr in streams.items():
+            ok = arr is not None and (present is None or bool(present.get(name, True)))
+            if arr is not None:
+                self._shapes[name] = np.shape(arr)
+            shape = self._shapes.get(name) or _DEFAULT_SHAPES.get(name)
+            if shape is None:
+                continue
+            if not ok:
+                cur[name] = np.zeros(shape, np.float32)
+                pres[name] = False
+                if name in self._filters and self._filters[name] is not None:
+                    self._filters[name].reset()
+                continue
+            a = np.asarray(arr, dtype=np.float32)
+            if name in SMOOTHED_STREAMS:
+                f = self._filters.get(name)
+                if name not in self._filters:
+                    f = self._filters[name] = cfg.make()
+                if f is not None:
+                    a = f.update(a, t).astype(np.float32)
+            cur[name], pres[name] = a, True
+        if not cur:
+            raise InputError("stream: a frame without any landmark stream (expected e.g. left_hand/right_hand)")
+        return cur, pres
+
+    def _resample(self, cur: dict[str, np.ndarray], pres: dict[str, bool],
+                  t: float) -> list[tuple[dict[str, np.ndarray], dict[str, bool], float]]:
+        rate = self.rec.resample_fps
+        if not rate:
+            return [(cur, pres, t)]
+        if self._t0 is None:
+            self._t0 = t
+        out = []
+        max_gap = self.rec.options.max_gap_s
+        while True:
+            g = self._t0 + self._grid / rate
+            if g > t + 1e-9:
+                break
+            self._grid += 1
+            frame: dict[str, np.ndarray] = {}
+            fp: dict[str, bool] = {}
+            for name, arr in cur.items():
+                last = self._last_present.get(name)
+                if pres[name] and abs(g - t) < 1e-9:
+                    frame[name], fp[name] = arr, True
+                elif pres[name] and last is not None and t - last[0] <= max_gap + 1e-9 and g >= last[0] - 1e-9:
+                    w = (g - last[0]) / max(t - last[0], 1e-12)
+                    frame[name], fp[name] = (last[1] * (1 - w) + arr * w).astype(np.float32), True
+                else:
+                    frame[name], fp[name] = np.zeros_like(arr), False
+            out.append((frame, fp, g))
+        for name, arr in cur.items():
+            if pres[name]:
+                self._last_present[name] = (t, arr)
+        return out
+
+    def _add_model_frame(self, streams: dict[str, np.ndarray], present: dict[str, bool], t: float) -> None:
+        self._raw.append((streams, present, t))
+        names = list(streams)
+        for _, p, _ in self._raw:
+            names = [n for n in names if n in p]
+        seq = LandmarkSequence.from_arrays(
+            {n: np.stack([s[n] for s, _, _ in self._raw]) for n in names},
+            fps=self.rec.resample_fps or 30.0,
+            t=np.array([tt for _, _, tt in self._raw]),
+            present={n: np.array([p[n] for _, p, _ in self._raw]) for n in names},
+        )
+        feats, valid = self.rec.pipeline.frame_features(seq)
+        self._feats.append(feats[-1])
+        self._valid.append(bool(valid[-1]))
+        self._since_model += 1
+
+    def _run_model(self) -> np.ndarray:
+        feats, valid = self.features()
+        if not valid.any():
+            return self.rec._background_probs()
+        x, m = _pad(self.rec.pipeline.window_features(feats, valid), valid, self.rec.window)
+        return self.rec.engine.predict_proba(x[None], m[None])[0]
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def smooth_sequence(seq: LandmarkSequence, cfg: SmoothingConfig) -> LandmarkSequence:
+    """Run the streaming landmark filter over a whole sequence (reset where a stream is lost): same result as
+    streaming. `(T, J, C)` streams in, same shapes out."""
+    from dataclasses import replace
+
+    if cfg.kind == "none":
+        return seq
+    streams = dict(seq.streams)
+    for name in SMOOTHED_STREAMS:
+        if name not in streams:
+            continue
+        f = cfg.make()
+        arr, pres = streams[name], seq.present[name]
+        out = np.zeros_like(arr)
+        for i in range(seq.n_frames):
+            if pres[i]:
+                out[i] = f.update(arr[i], float(seq.t[i]))
+            else:
+                f.reset()
+        streams[name] = out
+    return replace(seq, streams=streams)
+
+
+def _pad(x: np.ndarray, valid: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Right-pad `(n, F)` to `(window, F)` (zeros) with mask True on valid real frames, as training does."""
+    n = x.shape[0]
+    out = np.zeros((window, x.shape[1]), np.float32)
+    m = np.zeros(window, bool)
+    out[: min(n, window)] = x[-window:]
+    m[: min(n, window)] = valid[-window:]
+    return out, m
+
+
+def _acting_hand(streams: Mapping[str, np.ndarray], present: Mapping[str, bool]) -> np.ndarray | None:
+    """The hand that points: the only present one, else the higher wrist."""
+    hands = [n for n in ("right_hand", "left_hand") if present.get(n)]
+    if not hands:
+        return None
+    return min((streams[n] for n in hands), key=lambda h: float(h[0, 1]))
+
+
+def _stream_sequence(state: RecognizerStream, seq: LandmarkSequence) -> Iterator[Prediction]:
+    for i in range(seq.n_frames):
+        yield state.push({k: v[i] for k, v in seq.streams.items()}, float(seq.t[i]),
+                         {k: bool(seq.present[k][i]) for k in seq.streams})
+
+
+def _artifact_decision(spec: Any) -> DecisionConfig:
+    """The artifact's tuned decision settings (`meta["decision"]`), else the defaults."""
+    raw = spec.meta.get("decision") if isinstance(spec.meta, dict) else None
+    if isinstance(raw, dict):
+        return DecisionConfig.from_dict(raw, source="model.json meta.decision")
+    return DecisionConfig()

@@ -1,0 +1,475 @@
+"""ONNX export of gestura models and the onnxruntime parity check.
+
+The exported graph takes `x (B, T, F) float32` and `mask (B, T) bool` and returns `logits (B, K)` and
+`proba (B, K)` (softmax), with the batch axis always dynamic and the time axis dynamic where the model allows.
+The exporter is tried in order: the dynamo exporter (torch.export, the torch 2.13 default) with dynamic batch
+and time, the TorchScript exporter (`dynamo=False`, `dynamic_axes`) with dynamic batch and time, then both with
+dynamic batch only. Each attempt is verified under onnxruntime against PyTorch at a batch size and a window
+length different from the traced ones, so a graph that silently baked in a shape is never kept. The path taken
+is recorded in the ONNX metadata (`gestura.exporter`, `gestura.dynamic_time`) and in `ExportReport`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gestura.errors import ConfigError, ModelFileError
+from gestura.io import atomic_write, read_json, write_json
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
+    import torch
+
+ONNX_FILE = "model.onnx"
+INPUT_NAMES = ("x", "mask")
+OUTPUT_NAMES = ("logits", "proba")
+DEFAULT_OPSET = 18
+PARITY_ATOL = 1e-4
+TORCHSCRIPT_MAX_OPSET = 17
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What `export_onnx` did: the file, the exporter path that worked, which axes are dynamic, parity."""
+
+    path: Path
+    model: str
+    exporter: str  # "dynamo" | "torchscript"
+    dynamic_time: bool
+    opset: int
+    max_abs_diff: float
+    attempts: tuple[str, ...]  # one line per failed attempt, for the log
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["path"] = str(self.path)
+        d["attempts"] = list(self.attempts)
+        return d
+
+
+@dataclass(frozen=True)
+class ParityReport:
+    """onnxruntime vs PyTorch on the same inputs: the largest absolute difference of logits and probabilities."""
+
+    max_abs_diff: float
+    atol: float
+    shape: tuple[int, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.max_abs_diff <= self.atol
+
+
+class _Exportable:
+    """Wraps a gestura model as `(x, mask) -> (logits, proba)` for the exporter (built lazily: torch import)."""
+
+    @staticmethod
+    def wrap(model: torch.nn.Module) -> torch.nn.Module:
+        import torch
+
+        class Wrapped(torch.nn.Module):
+            def __init__(self, inner: torch.nn.Module) -> None:
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                logits = self.inner(x, mask)
+                return logits, torch.softmax(logits, dim=-1)
+
+        return Wrapped(model).eval()
+
+
+@contextmanager
+def exportable_rnns(wrapped: torch.nn.Module) -> Iterator[int]:
+    """While exporting, swap `gestura.models.lstm.run_packed` (packed sequences: not exportable) and `compact`
+    (a stable argsort: not exportable) for padded equivalents that compute the same numbers with plain ops.
+
+    Each (layer, direction) of every `nn.LSTM` becomes a one-layer unidirectional `nn.LSTM` clone (registered on
+    `wrapped`, so its weights export as initialisers); the backward direction runs on each row's real frames
+    reversed in place. The parity check always compares against the untouched model. Yields how many
+    LSTMs were swapped.
+    """
+    import sys
+
+    import torch
+
+    from gestura.models import lstm as lstm_mod
+
+    clones: dict[int, list[list[torch.nn.LSTM]]] = {}
+    holder = torch.nn.ModuleList()
+    for module in wrapped.modules():
+        if isinstance(module, torch.nn.LSTM) and id(module) not in clones:
+            clones[id(module)] = _split_lstm(module)
+            holder.extend(c for layer in clones[id(module)] for c in layer)
+    wrapped.rnn_clones = holder
+
+    def run_padded(rnn: torch.nn.LSTM, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return _run_padded(clones[id(rnn)], x, lengths)
+
+    originals = {"run_packed": lstm_mod.run_packed, "compact": lstm_mod.compact}
+    replacements = {"run_packed": run_padded, "compact": _compact_exportable}
+    patched: list[tuple[Any, str, Any]] = []
+    for name, mod in list(sys.modules.items()):
+        if not name.startswith("gestura.models") or mod is None:
+            continue
+        for attr, orig in originals.items():
+            if getattr(mod, attr, None) is orig:
+                patched.append((mod, attr, orig))
+                setattr(mod, attr, replacements[attr])
+    try:
+        yield len(clones)
+    finally:
+        for mod, attr, orig in patched:
+            setattr(mod, attr, orig)
+        del wrapped.rnn_clones
+
+
+def _split_lstm(rnn: torch.nn.LSTM) -> list[list[torch.nn.LSTM]]:
+    """`nn.LSTM` -> [layer][direction] one-layer unidirectional clones with the same weights."""
+    import torch
+
+    if getattr(rnn, "proj_size", 0):
+        raise ValueError("LSTM with proj_size is not supported by the export rewrite")
+    if not rnn.batch_first:
+        raise ValueError("only batch_first LSTMs are supported by the export rewrite")
+    dirs = 2 if rnn.bidirectional else 1
+    layers = []
+    for layer in range(rnn.num_layers):
+        in_dim = rnn.input_size if layer == 0 else rnn.hidden_size * dirs
+        row = []
+        for d in range(dirs):
+            sfx = f"_l{layer}" + ("_reverse" if d else "")
+            clone = torch.nn.LSTM(in_dim, rnn.hidden_size, 1, bias=rnn.bias, batch_first=True)
+            with torch.no_grad():
+                clone.weight_ih_l0.copy_(getattr(rnn, "weight_ih" + sfx))
+                clone.weight_hh_l0.copy_(getattr(rnn, "weight_hh" + sfx))
+                if rnn.bias:
+                    clone.bias_ih_l0.copy_(getattr(rnn, "bias_ih" + sfx))
+                    clone.bias_hh_l0.copy_(getattr(rnn, "bias_hh" + sfx))
+            row.append(clone.eval())
+        layers.append(row)
+    return layers
+
+
+def _run_padded(layers: list[list[torch.nn.LSTM]], x: torch.Tensor,
+                lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Same as `run_packed` on front-aligned `(B, T, F)`: (outputs (B, T, H*dirs) zero-padded, h_n)."""
+    import torch
+
+    t = x.shape[1]
+    steps = torch.arange(t, device=x.device).unsqueeze(0)
+    last = (lengths - 1).clamp(min=0).unsqueeze(1)
+    valid = (steps <= last).unsqueeze(-1).to(x.dtype)
+    rev = torch.where(steps <= last, last - steps, steps)
+    h_n = []
+    inp = x
+    for row in layers:
+        outs = []
+        for d, rnn in enumerate(row):
+            src = inp if d == 0 else torch.gather(inp, 1, rev.unsqueeze(-1).expand(-1, -1, inp.shape[-1]))
+            out, _ = rnn(src)
+            out = out * valid
+            h_n.append(torch.gather(out, 1, last.unsqueeze(-1).expand(-1, 1, out.shape[-1])).squeeze(1))
+            if d == 1:
+                out = torch.gather(out, 1, rev.unsqueeze(-1).expand(-1, -1, out.shape[-1]))
+            outs.append(out)
+        inp = torch.cat(outs, dim=-1) if len(outs) > 1 else outs[0]
+    return inp, torch.stack(h_n, dim=0)
+
+
+def _compact_exportable(x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor,
+                                                                              torch.Tensor]:
+    """`gestura.models.lstm.compact` with a unique-key argsort (real frames first, in order) instead of a
+    stable sort, which ONNX lacks."""
+    import torch
+
+    b, t = x.shape[:2]
+    if mask is None:
+        mask = torch.ones(b, t, dtype=torch.bool, device=x.device)
+    mask = mask.to(torch.bool)
+    steps = torch.arange(t, device=x.device).unsqueeze(0).to(torch.float32)
+    key = (~mask).to(torch.float32) * float(2 ** 20) + steps
+    order = torch.argsort(key, dim=1)
+    xs = torch.gather(x * mask.unsqueeze(-1).to(x.dtype), 1, order.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+    lengths = mask.sum(dim=1).clamp(min=1)
+    new_mask = torch.arange(t, device=x.device).unsqueeze(0) < lengths.unsqueeze(1)
+    return xs, new_mask, lengths
+
+
+def export_onnx(
+    bundle_or_model: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    opset: int = DEFAULT_OPSET,
+    window: int | None = None,
+    input_dim: int | None = None,
+    atol: float = PARITY_ATOL,
+    seed: int = 0,
+) -> ExportReport:
+    """Export an artifact folder, a `ModelBundle` or a registered `nn.Module` to `out_dir/model.onnx`.
+
+    For an artifact folder, `model.json` (and `model.safetensors`, `README.md`) are copied beside the ONNX file, so
+    `out_dir` is itself a complete artifact for both engines; a `ModelBundle` is saved there with `bundle.save`.
+    `window`/`input_dim` default to the bundle's window and the model's `input_dim`. Raises `ModelFileError` when no
+    exporter path produces a graph that matches PyTorch within `atol`.
+    """
+    import torch
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model, win, src_dir, bundle = _resolve(bundle_or_model)
+    win = window or win or 32
+    name = getattr(model, "registry_name", type(model).__name__)
+    feat_dim = input_dim or _input_dim(model)
+    model = model.eval()
+    wrapped = _Exportable.wrap(model)
+    rng = np.random.default_rng(seed)
+    trace_x, trace_m = _example(rng, 2, win, feat_dim)
+    checks_fixed = [_example(rng, 3, win, feat_dim), _example(rng, 2, win, feat_dim, full_row=False)]
+    checks_time = [_example(rng, 3, max(2, win // 2 + 3), feat_dim), _example(rng, 2, win + 7, feat_dim)]
+
+    attempts: list[str] = []
+    target = out / ONNX_FILE
+    for exporter, dyn_time in _plan(model):
+        tmp = out / f".{ONNX_FILE}.{os.getpid()}.try"
+        try:
+            with exportable_rnns(wrapped):
+                _export_once(wrapped, (trace_x, trace_m), tmp, exporter=exporter, dynamic_time=dyn_time,
+                             opset=opset)
+            sess = _session(tmp)
+            worst = max(check_parity(model, sess, cx, cm, atol=atol).max_abs_diff
+                        for cx, cm in checks_fixed + (checks_time if dyn_time else []))
+            if not worst <= atol:
+                raise ValueError(f"parity {worst:.2e} > atol {atol:g}")
+        except Exception as err:  # exporter failures are many and untyped; each one is recorded and the next tried
+            text = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip()
+            msg = text.splitlines()[0][:200] if text else type(err).__name__
+            attempts.append(f"{exporter}/{'batch+time' if dyn_time else 'batch'}: {type(err).__name__}: {msg}")
+            Path(tmp).unlink(missing_ok=True)
+            continue
+        _stamp(tmp, name=name, exporter=exporter, dynamic_time=dyn_time, window=win, input_dim=feat_dim)
+        os.replace(tmp, target)
+        _copy_sidecars(src_dir, bundle, out)
+        used_opset = opset if exporter == "dynamo" else min(opset, TORCHSCRIPT_MAX_OPSET)
+        report = ExportReport(path=target, model=name, exporter=exporter, dynamic_time=dyn_time, opset=used_opset,
+                              max_abs_diff=float(worst), attempts=tuple(attempts))
+        write_json(out / "onnx_export.json", report.to_dict())
+        return report
+    raise ModelFileError(f"{out / ONNX_FILE}: could not export model {name!r} to ONNX; " + " | ".join(attempts))
+
+
+def check_parity(
+    model: torch.nn.Module,
+    onnx: str | os.PathLike[str] | ort.InferenceSession,
+    x: np.ndarray,
+    mask: np.ndarray | None = None,
+    *,
+    atol: float = PARITY_ATOL,
+) -> ParityReport:
+    """Run the same `x (B, T, F)`, `mask (B, T)` through PyTorch and onnxruntime; compare logits and proba."""
+    import torch
+
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.ascontiguousarray(mask, dtype=bool)
+    sess = onnx if not isinstance(onnx, (str, os.PathLike)) else _session(Path(onnx))
+    with torch.inference_mode():
+        ref = model.eval()(torch.from_numpy(x), torch.from_numpy(mask)).float()
+        ref_p = torch.softmax(ref, dim=-1)
+    logits, proba = sess.run(list(OUTPUT_NAMES), {"x": x, "mask": mask})
+    diff = max(float(np.max(np.abs(logits - ref.numpy()))), float(np.max(np.abs(proba - ref_p.numpy()))))
+    if not np.isfinite(diff):
+        diff = float("inf")
+    return ParityReport(max_abs_diff=diff, atol=atol, shape=tuple(logits.shape))
+
+
+class OnnxModel:
+    """An exported `model.onnx` under onnxruntime with the gestura engine protocol:
+    `predict_proba(x (B, T, F), mask (B, T)) -> (B, K)` numpy float32.
+
+    The runtime's `OnnxEngine` wraps this; `metadata` holds what `export_onnx` stamped into the file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, num_threads: int = 1) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            self.path = self.path / ONNX_FILE
+        self.session = _session(self.path, num_threads=num_threads)
+        meta = self.session.get_modelmeta().custom_metadata_map
+        self.metadata: dict[str, str] = dict(meta)
+        names = [i.name for i in self.session.get_inputs()]
+        if names != list(INPUT_NAMES):
+            raise ModelFileError(f"{self.path}: inputs {names}, expected {list(INPUT_NAMES)} (not a gestura export)")
+        self.dynamic_time = self.metadata.get("gestura.dynamic_time", "false") == "true"
+        self.window = int(self.metadata.get("gestura.window", "0")) or None
+
+    def predict_proba(self, x: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """`(B, T, F)` features (+ `(B, T)` mask) -> `(B, K)` class probabilities."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if x.ndim != 3:
+            raise ConfigError(f"{self.path}: expected x of shape (B, T, F), got {x.shape}")
+        if not self.dynamic_time and self.window and x.shape[1] != self.window:
+            raise ConfigError(f"{self.path}: exported with a fixed window of {self.window} frames, got {x.shape[1]}")
+        m = np.ones(x.shape[:2], dtype=bool) if mask is None else np.ascontiguousarray(mask, dtype=bool)
+        return self.session.run(["proba"], {"x": x, "mask": m})[0]
+
+
+def load_onnx(path: str | os.PathLike[str], *, num_threads: int = 1) -> OnnxModel:
+    """Open `path` (a `model.onnx` or the folder holding one) for inference; bad files are `ModelFileError`."""
+    return OnnxModel(path, num_threads=num_threads)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _resolve(obj: Any) -> tuple[torch.nn.Module, int | None, Path | None, Any]:
+    """-> (model, window, source folder, bundle)."""
+    import torch
+
+    if isinstance(obj, (str, os.PathLike)):
+        src = Path(obj)
+        if not (src / "model.json").is_file():
+            raise ModelFileError(f"{src}: not a gestura artifact (no model.json)")
+        from gestura.artifact import ModelBundle
+
+        bundle = ModelBundle.load(src)
+        return _torch_model(bundle, src), getattr(bundle, "window", None), src, None
+    if isinstance(obj, torch.nn.Module):
+        return obj, None, None, None
+    if hasattr(obj, "model") and hasattr(obj, "save"):
+        return _torch_model(obj, None), getattr(obj, "window", None), None, obj
+    raise ConfigError(f"cannot export {type(obj).__name__}: expected an artifact folder, ModelBundle or nn.Module")
+
+
+def _torch_model(bundle: Any, src: Path | None) -> torch.nn.Module:
+    import torch
+
+    model = getattr(bundle, "model", None)
+    if not isinstance(model, torch.nn.Module):
+        where = src or "bundle"
+        raise ConfigError(f"{where}: model {type(model).__name__} is not a torch module; only neural models export "
+                          "to ONNX (the XGBoost stack stays a Python model)")
+    return model
+
+
+def _input_dim(model: torch.nn.Module) -> int:
+    cfg = getattr(model, "cfg", None)
+    dim = getattr(cfg, "input_dim", None)
+    if not isinstance(dim, int):
+        raise ConfigError(f"{type(model).__name__}: cannot tell the feature dim; pass input_dim=")
+    return dim
+
+
+def _example(rng: np.random.Generator, b: int, t: int, f: int, *, full_row: bool = True) -> tuple[Any, Any]:
+    """Random features and a mask with left padding (the way ring buffers fill): the first row full when
+    `full_row`, the others (all of them otherwise) missing 1 to t/3 leading frames."""
+    import torch
+
+    x = rng.standard_normal((b, t, f)).astype(np.float32)
+    mask = np.ones((b, t), dtype=bool)
+    for i in range(1 if full_row else 0, b):
+        mask[i, : int(rng.integers(1, max(2, t // 3)))] = False
+    return torch.from_numpy(x), torch.from_numpy(mask)
+
+
+def _plan(model: torch.nn.Module) -> list[tuple[str, bool]]:
+    """Exporter attempts in order. torch.export (torch 2.13) specialises the time axis of `aten.lstm` (and the
+    dynamo exporter is 10-50x slower), so models with an LSTM go to the TorchScript exporter first; everything
+    else starts with the dynamo default."""
+    import torch
+
+    if any(isinstance(m, torch.nn.LSTM) for m in model.modules()):
+        return [("torchscript", True), ("torchscript", False), ("dynamo", True), ("dynamo", False)]
+    return [("dynamo", True), ("torchscript", True), ("dynamo", False), ("torchscript", False)]
+
+
+def _export_once(wrapped: torch.nn.Module, args: tuple[Any, Any], path: Path, *, exporter: str,
+                 dynamic_time: bool, opset: int) -> None:
+    import torch
+
+    sink = io.StringIO()
+    torch_log = logging.getLogger("torch")
+    level = torch_log.level
+    torch_log.setLevel(logging.ERROR)  # the exporters log warnings (torchvision ops, symbolic shapes) by default
+    try:
+        _run_exporter(wrapped, args, path, exporter=exporter, dynamic_time=dynamic_time, opset=opset, sink=sink)
+    finally:
+        torch_log.setLevel(level)
+    if not path.is_file():
+        raise RuntimeError("exporter wrote no file")
+
+
+def _run_exporter(wrapped: torch.nn.Module, args: tuple[Any, Any], path: Path, *, exporter: str,
+                  dynamic_time: bool, opset: int, sink: io.StringIO) -> None:
+    import torch
+
+    with warnings.catch_warnings(), redirect_stdout(sink), redirect_stderr(sink):
+        warnings.simplefilter("ignore")
+        if exporter == "dynamo":
+            from torch.export import Dim
+
+            batch = Dim("batch", min=1, max=4096)
+            axes: dict[int, Any] = {0: batch}
+            if dynamic_time:
+                axes[1] = Dim("time", min=2, max=4096)
+            prog = torch.onnx.export(wrapped, args, dynamo=True, opset_version=opset, external_data=False,
+                                     input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
+                                     dynamic_shapes={"x": axes, "mask": dict(axes)}, optimize=True)
+            if prog is None:
+                raise RuntimeError("dynamo exporter returned no program")
+            prog.save(str(path), external_data=False)
+        else:
+            dyn = {0: "batch", 1: "time"} if dynamic_time else {0: "batch"}
+            torch.onnx.export(wrapped, args, str(path), dynamo=False,
+                              opset_version=min(opset, TORCHSCRIPT_MAX_OPSET),
+                              input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
+                              dynamic_axes={"x": dyn, "mask": dyn, "logits": {0: "batch"}, "proba": {0: "batch"}})
+
+
+def _session(path: Path, num_threads: int = 1) -> ort.InferenceSession:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = num_threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 4
+    try:
+        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime raises its own untyped errors for missing/corrupt files
+        raise ModelFileError(f"{path}: not a loadable ONNX model ({type(err).__name__}: "
+                             f"{str(err).splitlines()[0][:160]})") from None
+
+
+def _stamp(path: Path, **meta: Any) -> None:
+    import onnx
+
+    proto = onnx.load(str(path))
+    for key, value in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key = f"gestura.{key}"
+        entry.value = json.dumps(value) if not isinstance(value, str) else value
+    with atomic_write(path, "wb") as f:
+        f.write(proto.SerializeToString())
+
+
+def _copy_sidecars(src_dir: Path | None, bundle: Any, out: Path) -> None:
+    if bundle is not None:
+        bundle.save(out)
+        return
+    if src_dir is None or src_dir.resolve() == out.resolve():
+        return
+    read_json(src_dir / "model.json")  # a malformed model.json is an error here, not a bad export folder later
+    for fname in ("model.json", "model.safetensors", "README.md"):
+        if (src_dir / fname).is_file():
+            with atomic_write(out / fname, "wb") as f, open(src_dir / fname, "rb") as src:
+                shutil.copyfileobj(src, f)

@@ -1,0 +1,24 @@
+"""`gestura demo`: the embedded default through the full runtime on a generated session."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from gestura.runtime.recognizer import DEFAULT_ARTIFACT
+
+
+@pytest.mark.skipif(not (DEFAULT_ARTIFACT / "model.json").is_file(), reason="embedded default not built")
+def test_demo_recognises_most_gestures() -> None:
+    from gestura.demo import run_demo
+
+    buf = io.StringIO()
+    summary = run_demo(seed=0, console=Console(file=buf, width=140))
+    text = buf.getvalue()
+    assert "performed" in text and "Runtime cost per frame" in text
+    assert summary["prompts"] == 10
+    assert summary["hits"] >= 6, text  # 7 of 10 with the synthetic default of scripts/build_default_model.py
+    assert summary["false"] <= 3, text
+    assert summary["frames"] > 300
