@@ -73,6 +73,18 @@ def test_websocket_needs_the_key(live_server: LiveServer) -> None:
         assert json.loads(ws.recv(timeout=10))["seq"] == 1
 
 
+def test_presenter_control_channels_need_the_key(live_server: LiveServer) -> None:
+    msg = {"type": "command", "command": "next_slide"}
+    assert httpx.post(live_server.url + "/presenter/api/message", json=msg).status_code == 401
+    assert httpx.post(live_server.url + "/presenter/api/message", json=msg, headers=KEY).status_code == 200
+    with pytest.raises(InvalidStatus):
+        with connect(live_server.ws_url + "/presenter/ws", open_timeout=10):
+            pass
+    with connect(live_server.ws_url + "/presenter/ws?api_key=secret", open_timeout=10):
+        pass
+    assert httpx.get(live_server.url + "/presenter/api/slides").status_code == 200
+
+
 # ------------------------------------------------------------------------------------------------- predict
 def test_predict_matches_the_recognizer(live_server: LiveServer, tiny_artifact: Path, hand_clip: tuple) -> None:
     from gestura.landmarks.sequence import LandmarkSequence

@@ -18,6 +18,7 @@ is installed; otherwise export the PDF to images), or `make_demo_slides` (genera
 from __future__ import annotations
 
 import asyncio
+import hmac
 import os
 import shutil
 import subprocess
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 
 from gestura.errors import InputError
@@ -130,9 +131,19 @@ class PresenterHub:
             self._clients = [c for c in self._clients if c[1] is not queue]
 
 
-def create_presenter_router(deck: SlideDeck, hub: PresenterHub) -> APIRouter:
-    """FastAPI router: `/` page, `/static/*`, `/api/slides`, `/slides/{i}`, `POST /api/message`, `ws /ws`."""
+def create_presenter_router(deck: SlideDeck, hub: PresenterHub, api_key: str | None = None) -> APIRouter:
+    """FastAPI router: `/` page, `/static/*`, `/api/slides`, `/slides/{i}`, `POST /api/message`, `ws /ws`.
+
+    With `api_key`, the two control channels (`POST /api/message`, `ws /ws`) need it as the `X-API-Key` header or
+    the `api_key` query parameter (the page forwards its own `?api_key=`); slides stay readable.
+    """
     router = APIRouter()
+
+    def key_ok(headers: Any, query: Any) -> bool:
+        if api_key is None:
+            return True
+        given = headers.get("x-api-key") or query.get("api_key")
+        return given is not None and hmac.compare_digest(api_key.encode(), str(given).encode())
 
     @router.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -156,7 +167,9 @@ def create_presenter_router(deck: SlideDeck, hub: PresenterHub) -> APIRouter:
         return FileResponse(deck.slides[index])
 
     @router.post("/api/message")
-    def message(msg: dict[str, Any]) -> dict[str, Any]:
+    def message(msg: dict[str, Any], request: Request) -> dict[str, Any]:
+        if not key_ok(request.headers, request.query_params):
+            raise HTTPException(401, "missing or wrong API key (send the X-API-Key header)")
         if msg.get("type") not in ("command", "pointer"):
             raise HTTPException(422, "message type must be 'command' or 'pointer'")
         hub.publish(msg)
@@ -164,6 +177,9 @@ def create_presenter_router(deck: SlideDeck, hub: PresenterHub) -> APIRouter:
 
     @router.websocket("/ws")
     async def ws(websocket: WebSocket) -> None:
+        if not key_ok(websocket.headers, websocket.query_params):
+            await websocket.close(code=1008, reason="missing or wrong API key")
+            return
         await websocket.accept()
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         hub._add(asyncio.get_running_loop(), queue)
@@ -192,10 +208,10 @@ def create_presenter_router(deck: SlideDeck, hub: PresenterHub) -> APIRouter:
     return router
 
 
-def create_presenter_app(deck: SlideDeck, hub: PresenterHub) -> FastAPI:
+def create_presenter_app(deck: SlideDeck, hub: PresenterHub, api_key: str | None = None) -> FastAPI:
     """A FastAPI app serving the presenter at `/`."""
     app = FastAPI(title="gestura presenter")
-    app.include_router(create_presenter_router(deck, hub))
+    app.include_router(create_presenter_router(deck, hub, api_key=api_key))
     return app
 
 

@@ -273,7 +273,7 @@ def create_app(
 
     # ------------------------------------------------------------------ browser demo + presenter
     if presenter:
-        hub = _mount_presenter(app)
+        hub = _mount_presenter(app, api_key)
         if hub is not None:
             predictor.add_command_sink(hub)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, html=False), name="static")
@@ -551,7 +551,7 @@ def _one_line(errors: Any) -> str:
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
-def _mount_presenter(app: FastAPI) -> Any:
+def _mount_presenter(app: FastAPI, api_key: str | None) -> Any:
     """Mount the runtime's web presenter (generated demo slides) under `/presenter/`; returns its hub."""
     from gestura.runtime.presenter import PresenterHub, SlideDeck, create_presenter_router
 
@@ -561,5 +561,5 @@ def _mount_presenter(app: FastAPI) -> Any:
         log.warning("web presenter not mounted: %s", err)
         return None
     hub = PresenterHub()
-    app.include_router(create_presenter_router(deck, hub), prefix="/presenter", include_in_schema=False)
+    app.include_router(create_presenter_router(deck, hub, api_key=api_key), prefix="/presenter", include_in_schema=False)
     return hub

@@ -1,4 +1,9 @@
 // gestura web presenter: shows slides, applies commands, draws the laser pointer and pen strokes.
+
+function keyQuery() {
+  const key = new URLSearchParams(location.search).get("api_key");
+  return key ? "?api_key=" + encodeURIComponent(key) : "";
+}
 // State is exposed as window.presenter for tests and for the serving page that embeds this presenter.
 (function () {
   "use strict";
@@ -73,7 +78,7 @@
 
   function connect() {
     const base = location.pathname.endsWith("/") ? location.pathname : location.pathname + "/";
-    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + base + "ws");
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + base + "ws" + keyQuery());
     ws.onopen = () => { state.connected = true; render(); };
     ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
     ws.onclose = () => { state.connected = false; render(); setTimeout(connect, 1000); };
