@@ -7,8 +7,10 @@ The graph models (`stgcn`, `sca_stgcn`) read feature `j * 3 + c` as coordinate c
 - `joints-upper-body-v1` (`mediapipe-upper-body-hands-67`, 201): pose joints 0-24 and both hands, centred on the
   shoulder midpoint and scaled by shoulder width; each hand is assigned to the nearer pose wrist per frame (slot
   swaps repaired), and a missing hand sits on its pose wrist.
-- `joints-two-hands-body-v1` (`mediapipe-two-hands-42`, 126): the two hands of `joints-upper-body-v1` without the
-  pose joints: hand shape and hand location in the body frame, at 42/67 of the graph cost.
+- `joints-two-hands-body-v1` (`mediapipe-two-hands-42`, 126): both hands, assigned to pose wrists as in
+  `joints-upper-body-v1`; each wrist joint holds the hand's location in the body frame, the other 20 joints the
+  hand shape relative to the wrist in palm lengths (a missing hand: wrist on its pose wrist, fingers 0). Location
+  and shape both at unit scale, at 42/67 of the graph cost. Values are clipped to ±10.
 Missing data never becomes NaN: `valid (T,)` marks frames with the needed landmarks.
 """
 
@@ -47,6 +49,7 @@ JOINT_SCHEMAS = {
 }
 
 _L_WRIST, _R_WRIST, _L_SH, _R_SH = 15, 16, 11, 12
+CLIP = 10.0
 
 
 def _hands(seq: LandmarkSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -114,6 +117,10 @@ def joint_features(seq: LandmarkSequence, schema: str) -> tuple[np.ndarray, np.n
         valid = pp
         if schema == "joints-two-hands-body-v1":
             out = out[:, len(UPPER_BODY_POSE):]
+            for off, h, present in ((0, left, pl), (21, right, pr)):
+                shape = (h[:, 1:] - h[:, :1]) / _safe(_palm(h))[:, None, None]
+                out[:, off + 1:off + 21] = np.where(present[:, None, None], shape, 0.0)
+            out = np.clip(out, -CLIP, CLIP)
     out = np.where(valid[:, None, None], out, 0.0)
     return out.reshape(len(out), -1).astype(np.float32), valid.astype(bool)
 

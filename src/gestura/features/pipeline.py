@@ -26,6 +26,7 @@ _MODULES = {
     "fingertip-trajectory-v1": "gestura.features.fingertip",
     "joints-hand-v1": "gestura.features.joints:HAND",
     "joints-two-hands-v1": "gestura.features.joints:TWO_HANDS",
+    "joints-two-hands-body-v1": "gestura.features.joints:TWO_HANDS_BODY",
     "joints-upper-body-v1": "gestura.features.joints:UPPER_BODY",
 }
 """Schema id -> implementation: a module, or `module:object`, with DEFAULTS, validate, context, frame_features

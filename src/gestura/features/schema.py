@@ -83,5 +83,5 @@ def get_schema(schema_id: str) -> FeatureSchema:
             found = getattr(importlib.import_module(module), attr).get(schema_id)
             if found is not None:
                 return found
-    known = list(SCHEMAS) + ["joints-hand-v1", "joints-two-hands-v1", "joints-upper-body-v1"]
+    known = list(SCHEMAS) + ["joints-hand-v1", "joints-two-hands-v1", "joints-two-hands-body-v1", "joints-upper-body-v1"]
     raise ConfigError(f"unknown feature schema {schema_id!r}; choose from: {', '.join(known)}")
