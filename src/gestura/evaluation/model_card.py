@@ -32,18 +32,12 @@ def render_model_card(doc: dict[str, Any]) -> str:
               + (f", resampled to {doc['resample_fps']} fps" if doc.get("resample_fps") else ""),
               "- mask `(B, T)` True on real frames; shorter clips are zero-padded at the end", "",
               f"## Classes ({len(labels)})", "", ", ".join(f"`{lb}`" for lb in labels), ""]
-    data = meta.get("data", {})
-    lines += ["## Data", ""]
-    if data:
-        lines += [f"- {k}: {v}" for k, v in data.items()]
-    else:
-        lines.append("- not recorded")
-    split = meta.get("split", {})
-    lines += ["", "## Splits", ""]
-    if split:
-        lines += [f"- {k}: {v}" for k, v in split.items()]
-    else:
-        lines.append("- not recorded")
+    lines += ["## Data", "", *_items(meta.get("data"))]
+    if meta.get("licence"):
+        lines.append(f"- licence: {meta['licence']}")
+    lines += ["", "## Splits", "", *_items(meta.get("split"))]
+    if meta.get("leave_one_person_out"):
+        lines += ["", "## Leave-one-person-out", "", *_items(meta["leave_one_person_out"])]
     test = meta.get("test", {})
     lines += ["", "## Results (held-out test split)", ""]
     if test:
@@ -62,3 +56,14 @@ def render_model_card(doc: dict[str, Any]) -> str:
     if meta.get("limitations"):
         lines += [f"- {x}" for x in meta["limitations"]] + [""]
     return "\n".join(lines)
+
+
+def _items(value: object) -> list[str]:
+    """Markdown bullets for a dict, a list or a plain value recorded in `model.json`."""
+    if not value:
+        return ["- not recorded"]
+    if isinstance(value, dict):
+        return [f"- {k}: {_fmt(v)}" for k, v in value.items()]
+    if isinstance(value, (list, tuple)):
+        return [f"- {v}" for v in value]
+    return [f"- {value}"]

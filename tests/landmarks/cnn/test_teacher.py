@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+
+from gestura.errors import InputError
+from gestura.landmarks.cnn.teacher import (from_crop_coords, hand_box, plan_teacher_jobs, read_manifest,
+                                           to_crop_coords)
+
+
+def test_crop_coordinates_roundtrip_and_box_contains_hand():
+    rng = np.random.default_rng(0)
+    lms = np.concatenate([rng.uniform(0.4, 0.6, (21, 2)), rng.normal(0, 0.02, (21, 1))], axis=1).astype(np.float32)
+    wh = (640, 360)
+    box = hand_box(lms[:, :2] * np.array(wh))
+    crop = to_crop_coords(lms, box, wh)
+    assert crop[:, :2].min() > 0.1 and crop[:, :2].max() < 0.9
+    np.testing.assert_allclose(from_crop_coords(crop, box, wh), lms, atol=1e-6)
+
+
+def test_plan_groups_videos_alone_and_photos_by_folder(tmp_path):
+    (tmp_path / "a").mkdir()
+    for name in ("a/v1.mp4", "a/p1.jpg", "a/p2.png", "v2.avi", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    jobs = {j.source_id: j.group for j in plan_teacher_jobs(tmp_path, tmp_path / "out")}
+    assert jobs == {"a__v1": "a__v1", "a__p1": "a", "a__p2": "a", "v2": "v2"}
+
+
+def test_missing_source_and_manifest_are_one_line_errors(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        plan_teacher_jobs(tmp_path / "nope", tmp_path / "out")
+    with pytest.raises(InputError, match="manifest.csv"):
+        read_manifest(tmp_path)
