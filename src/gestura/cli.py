@@ -565,13 +565,15 @@ def landmarks_train(
     lr: Annotated[float, typer.Option()] = 2e-3,
     threads: Annotated[int, typer.Option(help="torch threads.")] = 2,
     seed: Annotated[int, typer.Option()] = 0,
+    init: Annotated[Optional[Path], typer.Option(help="Start from this model folder (fine-tune, e.g. on your "
+                                                 "own recordings).")] = None,
 ) -> None:
     """Train the landmark CNN on a teacher dataset, holding out whole videos."""
     from gestura.landmarks.cnn.train import train_landmark_model
 
     s = train_landmark_model(data, out_dir, arch=arch, input_size=input_size, width=width,
                              held_out=held_out or [], epochs=epochs, batch_size=batch_size, lr=lr,
-                             threads=threads, seed=seed)
+                             threads=threads, seed=seed, init=init)
     rep = s["held_out_report"]
     tail = f"; held-out error {rep['err_box']:.3f} of box, PCK@0.2 {rep['pck_0.2']:.2f}" if rep else ""
     out.print(f"{out_dir}: {s['parameters']:,} parameters, {s['epochs_run']} epochs on {s['n_train_crops']} "

@@ -1,0 +1,171 @@
+"""Training windows cut from continuous, frame-labelled streams, in seconds rather than frames.
+
+The presentation streams are recorded at 15 and 27 fps, so every rule here is stated in seconds and every stream
+is first resampled by its timestamps `t` to one fixed rate (30 Hz by default, with the features' `resample_sequence`):
+a 1 s window is 30 frames for both people.
+
+Labelling rule (label shift + window overlap). People react 0.1-0.3 s after a prompt appears and their motion
+outlasts the 1 s prompt, so the prompt interval `[start, end]` is first shifted by `label_shift_s` (default 0.3 s)
+to approximate the motion, `M = [start + shift, end + shift]`. A window `[t_end - window_s, t_end]` is then
+- the prompt's class when it covers at least `min_cover` of `M` (most of the gesture is visible),
+- `unknown` when it covers at most `max_cover_unknown` of every `M` (essentially no gesture in view),
+- dropped otherwise (half a gesture is neither the class nor background; training on it blurs both).
+A shift alone fails for the two people at once (their reaction lags differ by ~0.2 s and their motions by ~0.3 s);
+overlap fractions tolerate that error, and dropping the ambiguous middle keeps it out of the labels.
+
+Hard negatives: `unknown` windows that start within `hard_negative_s` after the motion began hold the hand's return
+movement after a swipe (it falls in the rest phase) - exactly what a controller must not fire on. They are marked
+`attrs["hard_negative"] = True` and always kept when the other rest windows are subsampled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from gestura.errors import ConfigError, InputError
+from gestura.features.windows import resample_sequence
+from gestura.landmarks.sequence import LandmarkSequence
+
+ROTATE_CLASSES = ("rotate_left", "rotate_right")
+
+
+@dataclass(frozen=True)
+class StreamWindowConfig:
+    """How windows are cut from a stream and labelled (all times in seconds)."""
+
+    rate_hz: float = 30.0
+    window_s: float = 1.0
+    stride_s: float = 0.1
+    label_shift_s: float = 0.3
+    min_cover: float = 0.6
+    max_cover_unknown: float = 0.15
+    hard_negative_s: float = 1.8
+    min_present: float = 0.5
+    unknown_per_positive: float = 2.0
+    background: str = "unknown"
+
+    def __post_init__(self) -> None:
+        if self.rate_hz <= 0 or self.window_s <= 0 or self.stride_s <= 0:
+            raise ConfigError("stream windows: rate_hz, window_s and stride_s must be positive")
+        if not 0.0 <= self.max_cover_unknown < self.min_cover <= 1.0:
+            raise ConfigError("stream windows: need 0 <= max_cover_unknown < min_cover <= 1")
+
+    @property
+    def window_frames(self) -> int:
+        """Window length in frames at `rate_hz`."""
+        return max(1, int(round(self.window_s * self.rate_hz)))
+
+    def to_dict(self) -> dict[str, float | str]:
+        return asdict(self)
+
+
+def stream_prompts(seq: LandmarkSequence, background: str = "unknown") -> list[tuple[float, float, str]]:
+    """The prompts of a frame-labelled stream as `(start_s, end_s, label)` (needs `frame_labels`)."""
+    from gestura.evaluation.streams import prompts_from_labels
+
+    if seq.frame_labels is None:
+        raise InputError(f"{seq.source or seq.video_id}: stream has no frame labels (groundtruth.txt)")
+    return prompts_from_labels(seq.t, seq.frame_labels, background, fps=seq.fps)
+
+
+def label_windows(
+    t_end: np.ndarray, prompts: Sequence[tuple[float, float, str]], cfg: StreamWindowConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Label windows `[t_end - window_s, t_end]` by the shift + overlap rule: `(N,)` -> labels `(N,)` str, hard `(N,)`.
+
+    Label `""` means "ambiguous, drop"; `hard` marks `unknown` windows holding the return movement.
+    """
+    t_end = np.asarray(t_end, dtype=np.float64)
+    n = t_end.size
+    labels = np.full(n, cfg.background, dtype=object)
+    hard = np.zeros(n, dtype=bool)
+    best = np.zeros(n)
+    w0 = t_end - cfg.window_s
+    for start, end, label in prompts:
+        m0, m1 = start + cfg.label_shift_s, end + cfg.label_shift_s
+        length = max(m1 - m0, 1e-6)
+        cover = np.clip(np.minimum(t_end, m1) - np.maximum(w0, m0), 0.0, None) / length
+        pos = (cover >= cfg.min_cover) & (cover > best)
+        labels[pos] = label
+        amb = (cover > cfg.max_cover_unknown) & (cover < cfg.min_cover) & (labels == cfg.background)
+        labels[amb] = ""
+        best = np.maximum(best, cover)
+        after = (w0 >= m0 + 0.5 * length) & (w0 < m0 + cfg.hard_negative_s)
+        hard |= after
+    hard &= labels == cfg.background
+    return labels.astype(str), hard
+
+
+def cut_stream_windows(
+    seq: LandmarkSequence, cfg: StreamWindowConfig = StreamWindowConfig(),
+    rng: np.random.Generator | None = None,
+) -> list[LandmarkSequence]:
+    """Labelled clips from one frame-labelled stream, resampled to `cfg.rate_hz`.
+
+    Each clip is `window_frames` long and carries `label`, the stream's subject/session, `episode` = the stream id
+    and `attrs` {`t_end`, `hard_negative`, `stream`}. Rest windows that are not hard negatives are subsampled to
+    `unknown_per_positive` times the number of positive windows with `rng` (all kept when `rng` is None).
+    """
+    prompts = stream_prompts(seq, cfg.background)
+    rs = resample_sequence(seq, cfg.rate_hz)
+    wf = cfg.window_frames
+    step = max(1, int(round(cfg.stride_s * cfg.rate_hz)))
+    if rs.n_frames < wf:
+        return []
+    stops = np.arange(wf, rs.n_frames + 1, step)
+    t_end = rs.t[stops - 1] + 1.0 / cfg.rate_hz
+    labels, hard = label_windows(t_end, prompts, cfg)
+    present = rs.any_hand_present().astype(np.float64)
+    cum = np.concatenate([[0.0], np.cumsum(present)])
+    frac = (cum[stops] - cum[stops - wf]) / wf
+    keep = (labels != "") & (frac >= cfg.min_present)
+    if rng is not None and cfg.unknown_per_positive > 0:
+        soft = np.flatnonzero(keep & (labels == cfg.background) & ~hard)
+        n_pos = int((keep & (labels != cfg.background)).sum())
+        n_hard = int((keep & hard).sum())
+        budget = max(0, int(cfg.unknown_per_positive * n_pos) - n_hard)
+        if soft.size > budget:
+            keep[rng.choice(soft, soft.size - budget, replace=False)] = False
+    clips = []
+    for i in np.flatnonzero(keep):
+        stop = int(stops[i])
+        clip = rs.slice(stop - wf, stop)
+        clips.append(replace(
+            clip, label=str(labels[i]), frame_labels=None,
+            video_id=f"{seq.video_id}@{t_end[i]:.2f}", episode=seq.video_id,
+            attrs={**seq.attrs, "t_end": float(t_end[i]), "hard_negative": bool(hard[i]), "stream": seq.video_id},
+        ))
+    return clips
+
+
+def cut_dataset_windows(
+    sequences: Iterable[LandmarkSequence], cfg: StreamWindowConfig = StreamWindowConfig(),
+    rng: np.random.Generator | None = None,
+) -> list[LandmarkSequence]:
+    """`cut_stream_windows` over every stream, in order."""
+    out: list[LandmarkSequence] = []
+    for seq in sequences:
+        out.extend(cut_stream_windows(seq, cfg, rng))
+    return out
+
+
+def window_label_counts(clips: Iterable[LandmarkSequence]) -> dict[str, int]:
+    """Clip count per label (hard negatives also counted under `unknown/hard`)."""
+    out: dict[str, int] = {}
+    for c in clips:
+        out[str(c.label)] = out.get(str(c.label), 0) + 1
+        if c.attrs.get("hard_negative"):
+            out["unknown/hard"] = out.get("unknown/hard", 0) + 1
+    return dict(sorted(out.items()))
+
+
+def default_stream_command_map() -> dict[str, str]:
+    """Class -> command for the streams' classes: rotations are classes of their own mapped to no command."""
+    return {
+        "swiping_right": "next_slide", "swiping_left": "previous_slide", "swiping_up": "start_presentation",
+        "swiping_down": "stop_presentation", "fist": "erase_annotations",
+        "rotate_left": "no_action", "rotate_right": "no_action", "unknown": "no_action",
+    }

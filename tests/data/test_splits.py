@@ -1,0 +1,92 @@
+"""Group-wise splits: no group in two splits, stratification, held-out groups, splits.json round trip."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gestura.data.splits import Split, choose_group_key, group_values, leave_one_group_out, make_split
+from gestura.data.synthetic import make_dataset
+from gestura.errors import ConfigError, InputError
+
+
+@pytest.fixture(scope="module")
+def seqs() -> list:
+    ds = make_dataset(6, 3, n_classes=3, seed=1, n_frames=12)
+    out = []
+    for i, s in enumerate(ds.sequences):
+        out.append(replace(s, session=f"sess{i % 2}", episode=f"ep{i // 3}"))
+    return out
+
+
+@pytest.mark.parametrize("key", ["subject", "session", "episode", "video"])
+def test_no_group_leaks(seqs: list, key: str) -> None:
+    sp = make_split(seqs, group_by=key, seed=3)
+    groups = dict(zip([s.video_id for s in seqs], group_values(seqs, key)))
+    parts = [{groups[i] for i in ids} for ids in (sp.train, sp.val, sp.test)]
+    assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    assert len(sp.train) + len(sp.val) + len(sp.test) == len(seqs)
+    assert sp.train and sp.test and sp.group_by == key
+
+
+def test_default_key_order_and_alias(seqs: list) -> None:
+    assert choose_group_key(seqs) == "subject"
+    no_subject = [replace(s, subject=None) for s in seqs]
+    assert choose_group_key(no_subject) == "episode"  # only 2 sessions without subjects: too few groups
+    assert choose_group_key([replace(s, subject=None, episode=None) for s in seqs]) == "video"
+    assert choose_group_key(seqs, "recorded_by") == "subject"
+    with pytest.raises(ConfigError, match="unknown key"):
+        choose_group_key(seqs, "camera")
+
+
+def test_sessions_are_unique_per_subject(seqs: list) -> None:
+    vals = set(group_values(seqs, "session"))
+    assert len(vals) == 12 and all("/" in v for v in vals)
+
+
+def test_held_out_groups_and_stratification(seqs: list) -> None:
+    sp = make_split(seqs, group_by="subject", test_groups=["s02"], val_groups=["s05"])
+    assert sp.groups["test"] == ["s02"] and sp.groups["val"] == ["s05"]
+    test_labels = [s.label for s in seqs if s.video_id in set(sp.test)]
+    assert sorted(set(test_labels)) == sorted({s.label for s in seqs})
+    with pytest.raises(InputError, match="unknown subject"):
+        make_split(seqs, group_by="subject", test_groups=["nobody"])
+
+
+def test_leave_one_group_out(seqs: list) -> None:
+    splits = leave_one_group_out(seqs, "subject")
+    assert [sp.groups["test"] for sp in splits] == [[f"s{i:02d}"] for i in range(6)]
+    covered = sorted(i for sp in splits for i in sp.test)
+    assert covered == sorted(s.video_id for s in seqs)
+
+
+def test_json_round_trip_and_reuse(seqs: list, tmp_path: Path) -> None:
+    sp = make_split(seqs, group_by="subject", seed=7, window=12, stride=4)
+    sp.save(tmp_path / "splits.json")
+    back = Split.load(tmp_path / "splits.json")
+    assert back == sp
+    ids = [s.video_id for s in seqs]
+    assert int(back.part_of(ids, "test").sum()) == len(sp.test)
+    assert make_split(seqs, group_by="subject", seed=7).test == sp.test  # deterministic under a seed
+
+
+def test_bad_splits(seqs: list, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="empty dataset"):
+        make_split([])
+    one = [replace(s, subject="same") for s in seqs]
+    with pytest.raises(InputError, match="too few"):
+        make_split(one, group_by="subject")
+    (tmp_path / "bad.json").write_text('{"train": ["a"], "val": [], "test": ["a"], "group_by": "subject"}')
+    with pytest.raises(InputError, match="more than one split"):
+        Split.load(tmp_path / "bad.json")
+    np.testing.assert_equal(len(group_values(seqs, "video")), len(seqs))
+
+
+def test_hold_out_a_person_draw_sessions(seqs: list) -> None:
+    sp = make_split(seqs, group_by="session", test_by="recorded_by", test_groups=["s01"], seed=0)
+    test_subjects = {s.subject for s in seqs if s.video_id in set(sp.test)}
+    other = {s.subject for s in seqs if s.video_id in set(sp.train) | set(sp.val)}
+    assert test_subjects == {"s01"} and "s01" not in other and sp.val and sp.group_by == "session"

@@ -1,0 +1,68 @@
+"""Enrolment: takes from the first K prompts, head re-mapping, replay, and a tiny adapt + CLI round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gestura.data.streams import StreamWindowConfig
+
+
+def _session(seed: int = 0, subject: str = "u1"):
+    from gestura.data.synthetic import SubjectStyle, make_session
+
+    script = ["swiping_left", "swiping_right", "fist"] * 4
+    return make_session(script, SubjectStyle(subject=subject), seed=seed, fps=20.0)
+
+
+def test_takes_use_only_the_first_k_prompts_per_class() -> None:
+    from gestura.training.enroll import takes_from_stream
+
+    seq = _session()
+    clips, t_cut = takes_from_stream(seq, 2, StreamWindowConfig())
+    labels = {c.label for c in clips}
+    assert {"swiping_left", "swiping_right", "fist", "unknown"} <= labels
+    # 2 takes x 3 classes = the first 6 prompts; nothing after them is used
+    from gestura.data.streams import stream_prompts
+
+    prompts = stream_prompts(seq)
+    assert prompts[5][0] < t_cut < prompts[6][0] + 0.5
+    assert max(c.attrs["t_end"] for c in clips) <= t_cut + 1e-6
+    assert any(c.attrs["hard_negative"] for c in clips)
+
+
+def test_replay_set_caps_each_class() -> None:
+    from gestura.data.streams import cut_stream_windows
+    from gestura.training.enroll import replay_set
+
+    clips = cut_stream_windows(_session(1), StreamWindowConfig())
+    rep = replay_set(clips, 5, np.random.default_rng(0))
+    counts = {lb: sum(c.label == lb for c in rep) for lb in {c.label for c in rep}}
+    assert max(counts.values()) == 5 and set(counts) == {c.label for c in clips}
+
+
+@pytest.mark.slow
+def test_adapt_keeps_shared_head_rows_and_enroll_writes_an_artifact(tmp_path) -> None:
+    import torch
+
+    from gestura.artifact import ModelBundle
+    from gestura.data.formats import write_seed003
+    from gestura.data.streams import cut_stream_windows
+    from gestura.training.enroll import _copy_with_head, enroll, fit_clips
+
+    torch.set_num_threads(1)
+    clips = cut_stream_windows(_session(2, "old"), StreamWindowConfig(stride_s=0.3))
+    labels = ["fist", "swiping_left", "unknown"]
+    base = fit_clips([c for c in clips if c.label in labels], labels, model="lstm",
+                     model_params={"units": (8,), "dense": (8,)}, epochs=1, window=30).bundle
+    net = _copy_with_head(base, ["swiping_right", "fist", "unknown", "swiping_left"])
+    old_w = dict(base.model.head.named_parameters())["weight"]
+    new_w = dict(net.head.named_parameters())["weight"]
+    assert torch.equal(new_w[1], old_w[0]) and torch.equal(new_w[3], old_w[1]) and torch.equal(new_w[2], old_w[2])
+    base.save(tmp_path / "base")
+    write_seed003(tmp_path / "takes", [_session(3, "new")])
+    info = enroll(tmp_path / "base", str(tmp_path / "takes"), tmp_path / "personal", k=2, mode="head", retune=True)
+    personal = ModelBundle.load(tmp_path / "personal")
+    assert "swiping_right" in personal.labels and set(labels) <= set(personal.labels)
+    assert info["takes"] > 0 and personal.meta["enrolment"]["k"] == 2
+    assert "decision" in personal.meta
