@@ -235,3 +235,19 @@ def _build_model(meta_path: Path, arch: dict[str, Any], state: dict[str, Any]) -
 def default_thresholds(labels: Sequence[str], value: float = 0.5) -> dict[str, float]:
     """The same threshold for every class."""
     return {str(lb): float(value) for lb in labels}
+
+
+def load_artifact(directory: str | os.PathLike[str]) -> Any:
+    """Load any gestura artifact folder: a `ModelBundle`, or an `EnsembleBundle` when `ensemble.json` is there.
+
+    Both offer the surface the runtime and `evaluate` use (`labels`, `pipeline`, `window`, `stride`,
+    `thresholds`, `resample_fps`, `meta`, `predict_proba`).
+    """
+    d = Path(directory)
+    if d.is_file():
+        d = d.parent
+    if (d / "ensemble.json").is_file():
+        from gestura.models.ensemble import EnsembleBundle
+
+        return EnsembleBundle.load(d)
+    return ModelBundle.load(d)

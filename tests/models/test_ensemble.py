@@ -114,3 +114,26 @@ def test_ensemble_bundle_round_trip(tmp_path) -> None:
     (tmp_path / "ens" / "ensemble.json").write_text("{}")
     with pytest.raises(ModelFileError, match="ensemble.json"):
         EnsembleBundle.load(tmp_path / "ens")
+
+
+def test_ensemble_artifact_runs_in_the_recognizer(tmp_path) -> None:
+    from gestura.artifact import ModelBundle, load_artifact
+    from gestura.data.synthetic import SubjectStyle, make_clip
+    from gestura.features.pipeline import FeaturePipeline
+    from gestura.models import create_model
+    from gestura.models.ensemble import EnsembleBundle
+    from gestura.runtime.recognizer import Recognizer
+
+    pipe = FeaturePipeline("feature-schema-v1")
+    labels = ["fist", "point_one", "unknown"]
+    members = [ModelBundle(model=create_model(n, input_dim=147, num_classes=3).eval(), pipeline=pipe,
+                           labels=labels, window=8) for n in ("lstm", "bilstm")]
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(24, 8, 147)).astype(np.float32)
+    ens = EnsembleBundle(members, XGBStack(n_estimators=5), labels)
+    ens.stack.fit(ens.stack_features(x, None), np.arange(24) % 3)
+    ens.save(tmp_path / "ens")
+    assert isinstance(load_artifact(tmp_path / "ens"), EnsembleBundle)
+    clip = make_clip("fist", SubjectStyle.sample(rng, "s0"), rng)
+    pred = Recognizer.from_file(tmp_path / "ens").predict(clip)
+    assert pred.label in labels and abs(sum(pred.scores.values()) - 1.0) < 1e-4

@@ -65,7 +65,7 @@ def evaluate_artifact(artifact: str | os.PathLike[str], data: str | os.PathLike[
                       out: str | os.PathLike[str] | None = None, splits_file: str | os.PathLike[str] | None = None,
                       data_format: str | None = None) -> EvaluationReport:
     """Score `artifact` on `data` (`split`: test|all); writes `report.json` + `confusion.png` into `out`."""
-    from gestura.artifact import ModelBundle
+    from gestura.artifact import load_artifact
     from gestura.data.dataset import WindowDataset
     from gestura.data.formats import load_dataset
     from gestura.data.splits import Split
@@ -74,7 +74,7 @@ def evaluate_artifact(artifact: str | os.PathLike[str], data: str | os.PathLike[
 
     if split not in ("test", "all"):
         raise InputError(f"--split must be test or all, got {split!r}")
-    bundle = ModelBundle.load(artifact)
+    bundle = load_artifact(artifact)
     ds = load_dataset(data, format=data_format)
     if len(ds) == 0:
         raise InputError(f"{data}: empty dataset (no sequences)")

@@ -72,9 +72,9 @@ class TorchEngine:
 
     @classmethod
     def from_file(cls, artifact: str | os.PathLike[str], num_threads: int = 1) -> TorchEngine:
-        from gestura.artifact import ModelBundle
+        from gestura.artifact import load_artifact
 
-        return cls(ModelBundle.load(artifact), num_threads=num_threads)
+        return cls(load_artifact(artifact), num_threads=num_threads)
 
     def predict_proba(self, x: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         return self.bundle.predict_proba(x, mask)
