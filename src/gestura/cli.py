@@ -193,16 +193,33 @@ def train(
     epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs.")] = None,
     name: Annotated[Optional[str], typer.Option(help="Run name (folder prefix).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed.")] = None,
+    precision: Annotated[Optional[str], typer.Option(help="fp32, bf16 (autocast) or fp16 (CUDA only).")] = None,
+    accum_steps: Annotated[Optional[int], typer.Option(help="Micro-batches per optimiser step.")] = None,
+    distributed: Annotated[bool, typer.Option("--distributed", help="One rank of a torchrun job (DDP).")] = False,
+    nproc: Annotated[int, typer.Option(help="Launch this many DDP processes on this machine (torchrun).")] = 1,
 ) -> None:
     """Train a model with a group-wise split; writes config, metrics, plots, checkpoints and the artifact."""
+    import os
+    import sys
+
     from gestura.training.config import config_from_cli
     from gestura.training.run import read_metrics, train_run
 
+    if nproc > 1 and "RANK" not in os.environ:
+        from gestura.training.distributed import launch, strip_option
+
+        argv = strip_option(sys.argv[1:], "--nproc")
+        code = launch(nproc, ["-m", "gestura", *argv, *([] if distributed else ["--distributed"])])
+        raise typer.Exit(code=code)
     cfg = config_from_cli(config, set_, **{
         "data.path": data, "model.name": model, "features.schema": features, "out_dir": out,
         "split.group_by": group_by, "split.splits_file": splits, "resume": True if resume else None,
-        "transfer.init_from": init_from, "schedule.epochs": epochs, "name": name, "seed": seed})
+        "transfer.init_from": init_from, "schedule.epochs": epochs, "name": name, "seed": seed,
+        "optim.precision": precision, "optim.accum_steps": accum_steps,
+        "distributed": True if distributed else None})
     run_dir = train_run(cfg)
+    if os.environ.get("RANK", "0") != "0":
+        return
     m = read_metrics(run_dir)["test"]
     _stdout.print(f"{run_dir}: test accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} (n={m['n']})",
                   soft_wrap=True)
@@ -266,10 +283,24 @@ def tune(
     storage: Annotated[Optional[str], typer.Option(help="Optuna storage URL (default sqlite in --out).")] = None,
     study: Annotated[Optional[str], typer.Option(help="Study name.")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs per trial.")] = None,
+    n_jobs: Annotated[int, typer.Option("--n-jobs", help="Worker processes on one shared study (needs --out "
+                                        "or --storage).")] = 1,
 ) -> None:
     """Optuna search over the config's declared space, validation split only; prints the best settings."""
+    import sys
+
     from gestura.training.config import config_from_cli
     from gestura.training.tune import tune_run
+
+    if n_jobs > 1:
+        from gestura.errors import ConfigError
+        from gestura.training.distributed import strip_option
+        from gestura.training.study import run_workers
+
+        if out is None and storage is None:
+            raise ConfigError("--n-jobs needs --out or --storage so the workers share one study")
+        codes = run_workers([sys.executable, "-m", "gestura", *strip_option(sys.argv[1:], "--n-jobs")], n_jobs)
+        raise typer.Exit(code=max(codes))
 
     cfg = config_from_cli(config, set_, **{
         "data.path": data, "model.name": model, "features.schema": features, "out_dir": out,

@@ -72,3 +72,22 @@ def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
 def test_class_weights() -> None:
     w = class_weights_from(np.array([0, 0, 0, 1]), 3)
     assert w[1] > w[0] > 0 and w[2] == 0
+
+
+def test_adversarial_signer_loss_trains_through_fit() -> None:
+    """A 4th batch item (signer ids) reaches the model's aux_loss; the GRL head then trains inside `fit`."""
+    g = np.random.default_rng(0)
+    y = g.integers(0, 3, 64)
+    x = g.standard_normal((64, 6, 63)).astype(np.float32)
+    signers = g.integers(0, 2, 64)
+    ds = TensorDataset(torch.from_numpy(x), torch.from_numpy(np.ones((64, 6), bool)), torch.from_numpy(y),
+                       torch.from_numpy(signers))
+    torch.manual_seed(0)
+    model = create_model("sca_stgcn", input_dim=63, num_classes=3, channels=(8,), dilations=(1,), signer_dim=8,
+                         gru_hidden=8, adversarial=True, n_signers=2)
+    head_before = [p.detach().clone() for p in model.adv_head.parameters()]
+    fit(model, DataLoader(ds, batch_size=16), None, OptimConfig(lr=0.01), ScheduleConfig(epochs=1), progress=False)
+    assert any(not torch.equal(a, b) for a, b in zip(head_before, model.adv_head.parameters()))
+    with pytest.raises(Exception, match="no signer ids"):
+        fit(model, DataLoader(TensorDataset(*ds[:][:3]), batch_size=16), None, OptimConfig(), ScheduleConfig(epochs=1),
+            progress=False)

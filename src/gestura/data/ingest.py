@@ -5,6 +5,11 @@ Model Maker's `Dataset.from_folder`; inside a class folder a sub-folder of image
 order). Each clip becomes `<out>/<video_id>.npz` (`LandmarkSequence.to_npz`); the run then writes `meta.csv`
 (every clip in the folder), `groundtruth.txt` (`<video_id> 0 <label>`, when labels are known) and `errors.csv`
 (one row per file that failed in this run). Outputs that already exist are skipped, so a stopped run resumes.
+
+SRC may also be a manifest CSV with a `path` column (relative paths are read against the CSV's folder) and an
+optional `label` column: the file list for a large dataset kept elsewhere. `engine="ray"` runs the same per-clip
+function as Ray tasks (`gestura.data.executors`): outputs, resume rule, `errors.csv` and atomic writes are those
+of the local engine, because only the executor changes.
 """
 
 from __future__ import annotations
@@ -128,8 +133,36 @@ def _media_in(folder: Path) -> list[tuple[Path, str]]:
     return found
 
 
+def read_manifest(path: str | os.PathLike[str]) -> list[tuple[Path, str, str | None]]:
+    """(path, kind, label) for every row of a manifest CSV (`path` column, optional `label`).
+
+    A listed file that does not exist is kept: it fails on its own and lands in errors.csv like any bad file.
+    """
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            fields = [c.strip() for c in reader.fieldnames or []]
+            rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise InputError(f"{path}: cannot read the manifest ({err})") from None
+    if "path" not in fields:
+        raise InputError(f"{path}: manifest needs a 'path' column (has {', '.join(fields) or 'none'})")
+    clips: list[tuple[Path, str, str | None]] = []
+    for n, row in enumerate(rows, start=2):
+        if not row.get("path"):
+            raise InputError(f"{path}: line {n}: empty path")
+        p = Path(row["path"]).expanduser()
+        p = p if p.is_absolute() else path.parent / p
+        kind = "frames" if p.is_dir() else "image" if p.suffix.lower() in IMAGE_SUFFIXES else "video"
+        clips.append((p, kind, _clean(row["label"]) if row.get("label") else None))
+    if not clips:
+        raise InputError(f"{path}: manifest lists no files")
+    return clips
+
+
 def discover(src: str | os.PathLike[str]) -> list[tuple[Path, str, str | None]]:
-    """(path, kind, label) for every clip under SRC.
+    """(path, kind, label) for every clip under SRC (or listed in SRC when it is a manifest `.csv`).
 
     A folder with sub-folders that hold media is a labelled dataset: each sub-folder is a class and files lying
     beside the class folders are ignored (as in Model Maker), so every clip has a label in groundtruth.txt.
@@ -137,6 +170,8 @@ def discover(src: str | os.PathLike[str]) -> list[tuple[Path, str, str | None]]:
     src = Path(src)
     if not src.exists():
         raise InputError(f"{src}: not found")
+    if src.is_file() and src.suffix.lower() == ".csv":
+        return read_manifest(src)
     if src.is_file():
         return [(src, "image" if src.suffix.lower() in IMAGE_SUFFIXES else "video", None)]
     subdirs = sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -297,14 +332,20 @@ def _write_index(out: Path, results: list[ClipResult], previous: dict[str, dict[
 def extract(src: str | os.PathLike[str], out: str | os.PathLike[str], holistic: bool = False, workers: int = 1,
             max_hands: int = 2, *, mirror: bool = True, progress: bool = True,
             on_result: Callable[[ClipResult], None] | None = None, in_process: bool = False,
-            console: Console | None = None) -> ExtractReport:
+            console: Console | None = None, engine: str = "local", address: str | None = None,
+            num_cpus: int | None = None) -> ExtractReport:
     """Extract landmarks from every clip under `src` into `out` (seed-003 layout); see the module docstring.
 
     A missing `src` or an unwritable `out` raises `InputError`; a bad clip is reported through
-    `on_result` and `errors.csv` and the run goes on. `workers` spawned processes share the files.
+    `on_result` and `errors.csv` and the run goes on. `workers` spawned processes (or Ray tasks in flight with
+    `engine="ray"`) share the files; `address` joins a Ray cluster, `num_cpus` sizes a local one.
     """
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
+    if engine not in ("local", "ray"):
+        raise InputError(f"--engine must be local or ray, got {engine!r}")
+    if engine == "local" and (address or num_cpus):
+        raise InputError("--address and --num-cpus apply to --engine ray only")
     if max_hands not in (1, 2):
         raise InputError(f"--max-hands must be 1 or 2, got {max_hands}")
     out = Path(out)
@@ -321,7 +362,7 @@ def extract(src: str | os.PathLike[str], out: str | os.PathLike[str], holistic: 
         else:
             todo.append(job)
     if todo:
-        outcome = _run(todo, workers, progress, on_result, in_process, console)
+        outcome = _run(todo, workers, progress, on_result, in_process, console, engine, address, num_cpus)
         results.update((r.video_id, r) for r in outcome)
     report = ExtractReport(out=out, results=[results[j.video_id] for j in jobs],
                            seconds=time.perf_counter() - start)
@@ -329,12 +370,12 @@ def extract(src: str | os.PathLike[str], out: str | os.PathLike[str], holistic: 
     return report
 
 
-def _run(jobs: list[ExtractJob], workers: int, progress: bool,
-               on_result: Callable[[ClipResult], None] | None, in_process: bool,
-               console: Console | None) -> list[ClipResult]:
+def _run(jobs: list[ExtractJob], workers: int, progress: bool, on_result: Callable[[ClipResult], None] | None,
+         in_process: bool, console: Console | None, engine: str = "local", address: str | None = None,
+         num_cpus: int | None = None) -> list[ClipResult]:
     from gestura.data.executors import map_files
 
     return map_files(extract_clip, jobs, workers, progress, description="extracting landmarks",
                      on_result=None if on_result is None else (lambda _job, r: on_result(r)),
-                     in_process=in_process, console=console)
+                     in_process=in_process, console=console, engine=engine, address=address, num_cpus=num_cpus)
 

@@ -56,6 +56,8 @@ class OptimConfig(_Strict):
     label_smoothing: float = Field(default=0.1, ge=0, lt=1)
     class_weights: bool = False
     grad_clip: float | None = Field(default=1.0, gt=0)
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    accum_steps: int = Field(default=1, ge=1)
 
 
 class ScheduleConfig(_Strict):
@@ -145,6 +147,7 @@ class TrainConfig(_Strict):
     resume: bool = False
     mlflow: bool = False
     progress: bool = True
+    distributed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON/YAML-ready dict (aliases used, so it loads back)."""

@@ -162,14 +162,23 @@ def train_run(cfg: TrainConfig, trial: Any = None) -> Path:
     from gestura.training.callbacks import Checkpoint, CSVLogger, EarlyStopping
     from gestura.training.trainer import class_weights_from, fit, predict_loader
 
+    from gestura.training import distributed as D
+
+    ctx = D.DistContext()
+    if cfg.distributed:
+        if not cfg.out_dir or cfg.transfer.init_from or cfg.model.name in BASELINES:
+            raise ConfigError("--distributed needs --out (one run folder for all ranks) and a registered "
+                              "model without --init-from")
+        ctx = D.init_distributed()
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     prep = prepare(cfg)
     run_dir = make_run_dir(cfg)
     (run_dir / "plots").mkdir(exist_ok=True)
-    save_config(cfg, run_dir / "config.yaml")
-    prep.split.save(run_dir / "splits.json")
+    if ctx.is_main:
+        save_config(cfg, run_dir / "config.yaml")
+        prep.split.save(run_dir / "splits.json")
     if cfg.model.name in BASELINES:
         return _baseline_run(cfg, prep, run_dir)
     k = len(prep.labels)
@@ -198,8 +207,13 @@ def train_run(cfg: TrainConfig, trial: Any = None) -> Path:
             raise InputError(f"{ckpt_dir / 'last.pt'}: nothing to resume (no earlier run in {run_dir})")
         history = fit(model, _loader(prep.train, cfg.optim.batch_size, True),
                       _loader(prep.val, 256, False) if prep.val is not None else None, cfg.optim, cfg.schedule,
-                      cbs, seed=cfg.seed, resume_from=resume, progress=cfg.progress, **extra_fit)
+                      cbs, seed=cfg.seed, resume_from=resume, progress=cfg.progress, ctx=ctx,
+                      precision=cfg.optim.precision, accum_steps=cfg.optim.accum_steps, **extra_fit)
     train_seconds = time.perf_counter() - t0
+    if ctx.distributed:
+        D.cleanup()
+        if not ctx.is_main:
+            return run_dir  # rank 0 alone evaluates and writes metrics, plots and the artifact
     proba, y = predict_loader(model, _loader(prep.test, 256, False))
     subjects = [prep.test.sequences[i].subject for i in prep.test.sequence_index]
     report = evaluate(y, proba, prep.labels, subjects=subjects if any(subjects) else None,

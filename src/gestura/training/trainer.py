@@ -23,6 +23,8 @@ from torch.utils.data import DataLoader
 
 from gestura.training.callbacks import Callback, History, TrainState, load_checkpoint, restore
 from gestura.training.config import OptimConfig, ScheduleConfig
+from gestura.training.signer_losses import total_loss
+from gestura.training import distributed as D
 
 Penalty = Callable[[nn.Module], torch.Tensor]
 
@@ -46,7 +48,7 @@ def predict_loader(model: nn.Module, loader: DataLoader) -> tuple[np.ndarray, np
     """Softmax probabilities `(N, K)` and targets `(N,)` over a loader."""
     model.eval()
     probs, ys = [], []
-    for x, m, y in loader:
+    for x, m, y, *_ in loader:
         probs.append(torch.softmax(model(x, m), dim=-1).numpy())
         ys.append(y.numpy())
     if not probs:
@@ -58,12 +60,22 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         schedule: ScheduleConfig, callbacks: Sequence[Callback] = (), *, seed: int = 0,
         class_weights: torch.Tensor | None = None, penalty: Penalty | None = None,
         param_groups: list[dict[str, Any]] | None = None, resume_from: str | os.PathLike[str] | None = None,
-        progress: bool = True, epoch_offset: int = 0) -> History:
+        progress: bool = True, epoch_offset: int = 0, ctx: D.DistContext | None = None,
+        precision: str = "fp32", accum_steps: int = 1) -> History:
     """Train `model` in place; returns the per-epoch `History`. The best weights (by `schedule.monitor` on
-    validation, or the last epoch without validation) are loaded back at the end."""
+    validation, or the last epoch without validation) are loaded back at the end.
+
+    Under torchrun pass `ctx=init_distributed()`: the train loader is sharded (same global batch), the model
+    wrapped in DDP, and only rank 0 runs the callbacks that write (every rank runs EarlyStopping; rank 0's stop
+    decision is broadcast). `precision` fp32|bf16|fp16 and `accum_steps` micro-batches per optimiser step."""
     from sklearn.metrics import f1_score
 
-    callbacks = list(callbacks)
+    ctx = ctx or D.DistContext()
+    callbacks = [cb for cb in callbacks if ctx.is_main or type(cb).__name__ == "EarlyStopping"]
+    prec = D.Precision.create(precision, ctx.device)
+    if ctx.distributed and not D.is_sharded(train_loader):
+        train_loader = D.shard_loader(train_loader, ctx, seed=seed)
+    net = D.wrap_model(model, ctx)
     monitor = schedule.monitor if val_loader is not None else "train_loss"
     mode = "min" if monitor.endswith("loss") else "max"
     optimizer = make_optimizer(model, optim, param_groups)
@@ -78,7 +90,7 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     for cb in callbacks:
         cb.on_train_begin(state)
-    show = progress and sys.stderr.isatty()
+    show = progress and sys.stderr.isatty() and ctx.is_main
     for epoch in range(start, schedule.epochs):
         if state.history.rows and state.history.stopped_early:
             break
@@ -87,22 +99,25 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         ds = train_loader.dataset
         if hasattr(ds, "set_epoch"):
             ds.set_epoch(epoch + epoch_offset)
-        model.train()
+        D.set_epoch(train_loader, epoch + epoch_offset)
+        net.train()
         total, n = 0.0, 0
         with _bar(show, len(train_loader), f"epoch {epoch + 1}/{schedule.epochs}") as advance:
-            for x, m, y in train_loader:
-                optimizer.zero_grad(set_to_none=True)
-                loss = criterion(model(x, m), y)
-                if penalty is not None:
-                    loss = loss + penalty(model)
-                loss.backward()
-                if optim.grad_clip:
-                    nn.utils.clip_grad_norm_(model.parameters(), optim.grad_clip)
-                optimizer.step()
+            for step, (x, m, y, *extra) in enumerate(train_loader):
+                x, m, y = x.to(ctx.device), m.to(ctx.device), y.to(ctx.device)
+                signers = extra[0].to(ctx.device) if extra else None
+                with D.accumulate(net, step, accum_steps) as sync, prec.autocast():
+                    loss = total_loss(model, net(x, m).float(), y, criterion, signers)
+                    if penalty is not None:
+                        loss = loss + penalty(model)
+                    prec.backward(loss / accum_steps)
+                if sync or step + 1 == len(train_loader):
+                    prec.step(optimizer, model, optim.grad_clip)
+                    optimizer.zero_grad(set_to_none=True)
                 total += float(loss.detach()) * len(y)
                 n += len(y)
                 advance()
-        row: dict[str, float] = {"epoch": epoch + 1, "train_loss": total / max(n, 1),
+        row: dict[str, float] = {"epoch": epoch + 1, "train_loss": D.all_reduce_mean(total / max(n, 1), ctx),
                                  "lr": float(optimizer.param_groups[0]["lr"])}
         if val_loader is not None:
             proba, yv = predict_loader(model, val_loader)
@@ -124,6 +139,7 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         state.epoch, state.metrics, state.improved, state.stop = epoch, row, improved, False
         for cb in callbacks:
             cb.on_epoch_end(state)
+        state.stop = D.broadcast_flag(state.stop, ctx)
         if show:
             print(_describe(row), file=sys.stderr)
         if state.stop:

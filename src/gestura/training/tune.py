@@ -66,17 +66,15 @@ def tune_run(cfg: TrainConfig) -> dict[str, Any]:
     import optuna
 
     from gestura.training.run import make_run_dir, prepare, read_metrics, train_run
+    from gestura.training.study import load_or_create_study, optimize_shared
 
     base = make_run_dir(cfg.model_copy(update={"name": f"tune-{cfg.name}"}))
     prepare(cfg)  # every input error before the first trial
     for key in cfg.tune.space:
         apply_override(cfg.to_dict(), f"{key}=0")
     storage = cfg.tune.storage or f"sqlite:///{(base / 'study.db').resolve()}"
-    pruner = optuna.pruners.MedianPruner(n_warmup_steps=2) if cfg.tune.pruning else optuna.pruners.NopPruner()
-    study = optuna.create_study(study_name=cfg.tune.study or cfg.name, storage=storage, direction="maximize",
-                                load_if_exists=True, sampler=optuna.samplers.TPESampler(seed=cfg.seed),
-                                pruner=pruner)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = load_or_create_study(storage, cfg.tune.study or cfg.name, direction="maximize",
+                                 pruning=cfg.tune.pruning, seed=cfg.seed)
 
     def objective(trial: optuna.Trial) -> float:
         tcfg = trial_config(cfg, sample(trial, cfg), base / f"trial-{trial.number:03d}")
@@ -84,7 +82,7 @@ def tune_run(cfg: TrainConfig) -> dict[str, Any]:
         rows = read_metrics(run_dir)["history"]["rows"]
         return max(float(r.get(cfg.tune.objective, 0.0)) for r in rows)
 
-    study.optimize(objective, n_trials=cfg.tune.trials)
+    optimize_shared(study, objective, cfg.tune.trials)  # all workers together stop at tune.trials
     best = study.best_trial
     result = {"value": float(best.value), "params": best.params, "dir": str(base),
               "trials": len(study.trials), "objective": cfg.tune.objective}
