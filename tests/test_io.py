@@ -30,3 +30,21 @@ def test_corrupt_files_are_one_line_errors(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(InputError, match="bad.json: not valid JSON"):
         read_json(tmp_path / "bad.json")
+
+
+def test_read_yaml_mapping_one_line_errors(tmp_path):
+    from gestura.errors import ConfigError
+    from gestura.io import read_yaml_mapping
+
+    good = tmp_path / "ok.yaml"
+    good.write_text("a: 1\nb: [2, 3]\n")
+    assert read_yaml_mapping(good, "map") == {"a": 1, "b": [2, 3]}
+    (tmp_path / "empty.yaml").write_text("")
+    assert read_yaml_mapping(tmp_path / "empty.yaml", "map") == {}
+    cases = {"missing.yaml": None, "bad.yaml": "a: [1,\n", "list.yaml": "- 1\n- 2\n"}
+    for name, text in cases.items():
+        if text is not None:
+            (tmp_path / name).write_text(text)
+        with pytest.raises(ConfigError, match=rf"{name}: ") as err:
+            read_yaml_mapping(tmp_path / name, "command map", ConfigError)
+        assert "\n" not in str(err.value)

@@ -55,6 +55,31 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         raise InputError(f"{path}: not valid JSON ({err})") from None
 
 
+def read_yaml_mapping(path: str | os.PathLike[str], what: str, error: type[Exception] = InputError) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping; missing file, bad YAML or a non-mapping is one line naming it.
+
+    `what` says what the file is ("label map", "decision config", ...); `error` is the exception class to raise.
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: {what} not found") from None
+    except IsADirectoryError:
+        raise error(f"{path}: {what} is a folder, expected a YAML file") from None
+    except yaml.YAMLError as err:
+        raise error(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: {what} is not UTF-8 text") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise error(f"{path}: a {what} must be a mapping, got {type(raw).__name__}")
+    return raw
+
+
 def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray], compressed: bool = True) -> None:
     """Write an .npz atomically; arrays only, never objects (so loading needs no pickle)."""
     save = np.savez_compressed if compressed else np.savez

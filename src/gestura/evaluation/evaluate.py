@@ -14,23 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from gestura.errors import InputError
+from gestura.io import read_yaml_mapping
 from gestura.evaluation.metrics import EvaluationReport
 
 
 def read_label_map(path: str | os.PathLike[str], model_labels: list[str]) -> dict[str, str]:
     """`{dataset label: model label}` from YAML; a target the model does not know is a one-line `InputError`."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: label map not found")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise InputError(f"{p}: not valid YAML ({str(err).splitlines()[0]})") from None
-    if not isinstance(raw, dict):
-        raise InputError(f"{p}: a label map must be a mapping 'dataset_label: model_label'")
+    raw = read_yaml_mapping(p, "label map", InputError)
     out = {str(k): str(v) for k, v in raw.items()}
     if bad := sorted(v for v in set(out.values()) if v not in model_labels):
         raise InputError(f"{p}: model has no label(s) {bad[:5]}; its labels: {model_labels[:12]}")

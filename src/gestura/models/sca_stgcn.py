@@ -29,7 +29,7 @@ from gestura.errors import ConfigError
 from gestura.models.layers import masked_mean
 from gestura.models.registry import register_model
 from gestura.models.signer import FiLM, GradientReversal, SignerEncoder, decorrelation_loss, supcon_loss
-from gestura.models.stgcn import STGCNBackbone
+from gestura.models.stgcn import STGCNBackbone, STGCNConfig
 
 CONDITIONINGS = ("bias", "film", "none")
 
@@ -90,15 +90,9 @@ class SignerConditionedAttention(nn.Module):
 
 
 @dataclass(frozen=True)
-class SCASTGCNConfig:
-    input_dim: int = 147
-    num_classes: int = 10
-    skeleton: str = "mediapipe-hand-21"
-    in_channels: int = 3
-    channels: tuple[int, ...] = (64, 128, 128)
-    temporal_kernel: int = 3
-    dilations: tuple[int, ...] = (1, 2, 3)
-    dropout: float = 0.2
+class SCASTGCNConfig(STGCNConfig):
+    """The ST-GCN backbone's settings plus the signer-aware parts."""
+
     signer_dim: int = 64
     attn_heads: int = 4
     conditioning: str = "bias"

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from gestura.errors import ConfigError, InputError
+from gestura.io import read_yaml_mapping
 
 COMMANDS = ("next_slide", "previous_slide", "start_presentation", "stop_presentation", "erase_annotations",
             "zoom_in_view", "zoom_out_view", "no_action")
@@ -84,16 +85,8 @@ class CommandMap:
     @classmethod
     def from_yaml(cls, path: str | Path) -> CommandMap:
         """Read `class: command` lines; with a top-level `extends: default` the defaults fill the rest."""
-        import yaml
-
-        path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: command map not found") from None
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
-        if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raw = read_yaml_mapping(path, "command map", ConfigError)
+        if not all(isinstance(v, str) for v in raw.values()):
             raise ConfigError(f"{path}: expected a mapping `class_name: command_name`")
         base = DEFAULT_COMMAND_MAP if raw.pop("extends", None) == "default" else {}
         try:

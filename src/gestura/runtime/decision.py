@@ -31,6 +31,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gestura.errors import ConfigError, InputError
+from gestura.io import read_yaml_mapping
 
 DISCRETE_CLASSES = ("swiping_left", "swiping_right", "swiping_up", "swiping_down", "fist",
                     "zooming_in_full_hand", "zooming_out_full_hand")
@@ -97,17 +98,7 @@ class DecisionConfig(BaseModel):
     @classmethod
     def from_yaml(cls, path: str | Path) -> DecisionConfig:
         """Load from a YAML file; unknown keys and bad values are a one-line `ConfigError` naming the file."""
-        import yaml
-
-        path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: decision config not found") from None
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: expected a mapping of decision settings")
+        raw = read_yaml_mapping(path, "decision config", ConfigError)
         return cls.from_dict(raw, source=str(path))
 
     @classmethod

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gestura.errors import ConfigError
+from gestura.io import read_yaml_mapping
 
 
 class _Strict(BaseModel):
@@ -161,16 +162,7 @@ def load_config(path: str | os.PathLike[str] | None = None, overrides: list[str]
     where = "run config"
     if path is not None:
         where = str(path)
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"{p}: config file not found")
-        try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{p}: not valid YAML ({str(err).splitlines()[0]})") from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{p}: a run config must be a mapping, got {type(loaded).__name__}")
-        raw = _merge(raw, loaded)
+        raw = _merge(raw, read_yaml_mapping(path, "config file", ConfigError))
     cfg = _validate(raw, where)
     if overrides:
         data = cfg.to_dict()
