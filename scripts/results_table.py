@@ -39,7 +39,7 @@ def _sets(cfg: dict) -> list[str]:
         out.append("model.params=" + json.dumps(cfg["model"]["params"]).replace('"', ""))
     if cfg["model"]["name"] not in ("logreg", "knn"):
         out += [f"schedule.epochs={cfg['schedule']['epochs']}", f"schedule.patience={cfg['schedule']['patience']}",
-                f"optim.lr={cfg['optim']['lr']}", "threads=2"]
+                f"optim.lr={cfg['optim']['lr']}", f"threads={cfg.get('threads', 2)}"]
     return out
 
 
