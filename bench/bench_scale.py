@@ -3,6 +3,7 @@
     nice .venv/bin/python bench/bench_scale.py extract   # local vs Ray at 1 and 2 workers, shared videos
     nice .venv/bin/python bench/bench_scale.py train     # samples/s: 1 vs 2 gloo processes, fp32 vs bf16
     nice .venv/bin/python bench/bench_scale.py store     # peak RSS: in-memory vs memory-mapped store, 1x and 10x
+    nice .venv/bin/python bench/bench_scale.py store-train  # peak RSS of a 1-epoch `train_run`: dataset vs store
 
 Ratios are against the first configuration measured in the same run. Each number is printed with the 1-minute
 load average at the time, because the machine is shared. Memory is measured in a fresh subprocess per case
@@ -171,6 +172,54 @@ def bench_store(args: argparse.Namespace) -> None:
                 print(f"store 10x/1x peak RSS ratio {mode}: {rss / base[mode]:.2f}")
 
 
+TRAIN_RUN = textwrap.dedent('''
+    import resource, sys, time
+    from gestura.training.config import load_config
+    from gestura.training.run import train_run
+
+    data, out = sys.argv[1], sys.argv[2]
+    t0 = time.perf_counter()
+    train_run(load_config(None, [f"data.path={data}", f"out_dir={out}", "model.name=lstm",
+                                 "model.params={units: [32], dense: [32]}", "progress=false", "threads=1",
+                                 "schedule.epochs=1", "split.group_by=subject", "split.window=30",
+                                 "split.stride=15", "optim.batch_size=64"]))
+    print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+''')
+
+
+def bench_store_train(args: argparse.Namespace) -> None:
+    """Peak RSS of one `train_run` (1 epoch + test) from a seed-003 folder (in memory) vs its feature store."""
+    from gestura.data.formats import write_seed003
+    from gestura.data.store import build_feature_store
+    from gestura.data.synthetic import make_dataset
+    from gestura.features.pipeline import FeaturePipeline
+
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        script = Path(tmp) / "run.py"
+        script.write_text(TRAIN_RUN)
+        rows = []
+        for scale in (1, 10):
+            ds = make_dataset(args.subjects * scale, args.per_class, seed=0, n_frames=60)
+            raw = write_seed003(Path(tmp) / f"raw{scale}", ds.sequences)
+            store = build_feature_store(ds, FeaturePipeline("feature-schema-v1"), Path(tmp) / f"st{scale}")
+            frames = sum(s.n_frames for s in ds.sequences)
+            del ds
+            size = sum(p.stat().st_size for p in Path(store).glob("*.npy"))
+            for mode, data in (("memory", raw), ("store", store)):
+                res = subprocess.run([sys.executable, str(script), str(data), str(Path(tmp) / f"run-{mode}{scale}")],
+                                     capture_output=True, text=True, check=True,
+                                     env={**os.environ, "OMP_NUM_THREADS": "1"})
+                secs, rss = res.stdout.split()[-2:]
+                rows.append((scale, mode, int(rss) / 1024))
+                print(f"train_run {scale:2d}x ({frames} frames, store {size / 2**20:.0f} MiB) {mode:6s}: "
+                      f"peak RSS {int(rss) / 1024:.0f} MiB, {float(secs):.0f} s, {load()}", flush=True)
+            shutil.rmtree(raw)
+        base = {mode: rss for scale, mode, rss in rows if scale == 1}
+        for scale, mode, rss in rows:
+            if scale == 10:
+                print(f"train_run 10x/1x peak RSS ratio {mode}: {rss / base[mode]:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -182,9 +231,14 @@ def main() -> None:
     s = sub.add_parser("store")
     s.add_argument("--items", type=int, default=1000, help="60x147 float32 items at 1x (10x is ten times more)")
     s.add_argument("--tmp", default=None)
+    r = sub.add_parser("store-train")
+    r.add_argument("--subjects", type=int, default=4, help="people at 1x (10x has ten times more)")
+    r.add_argument("--per-class", type=int, default=20, help="60-frame clips per class and person")
+    r.add_argument("--tmp", default=None)
     args = ap.parse_args()
     print(f"# {' '.join(sys.argv)}; {os.cpu_count()} CPUs; {load()}; no GPU used", flush=True)
-    {"extract": bench_extract, "train": bench_train, "store": bench_store}[args.what](args)
+    {"extract": bench_extract, "train": bench_train, "store": bench_store,
+     "store-train": bench_store_train}[args.what](args)
     print(f"# self+children max RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -98,8 +98,13 @@ def extract(
                                                    "(default: a private local cluster on 127.0.0.1).")] = None,
     num_cpus: Annotated[Optional[int], typer.Option("--num-cpus", help="CPUs of the private local Ray cluster "
                                                     "(default: --workers).")] = None,
+    backend: Annotated[str, typer.Option(help="Landmark backend: mediapipe, or cnn (our landmark CNN; needs "
+                                         "--landmark-model, hands only).")] = "mediapipe",
+    landmark_model: Annotated[Optional[Path], typer.Option("--landmark-model", help="Landmark CNN model folder "
+                                                           "(--backend cnn).")] = None,
 ) -> None:
-    """Extract MediaPipe landmarks from videos/images (or a manifest CSV) into a landmark dataset (resumable)."""
+    """Extract hand (or holistic) landmarks from videos/images (or a manifest CSV) into a landmark dataset
+    (resumable)."""
     from rich.table import Table
 
     from gestura.data.ingest import extract as run_extract
@@ -110,7 +115,7 @@ def extract(
 
     report = run_extract(src, out_dir, holistic=holistic, workers=workers, max_hands=max_hands, mirror=mirror,
                          on_result=report_line, console=console, engine=engine, address=address,
-                         num_cpus=num_cpus)
+                         num_cpus=num_cpus, backend=backend, landmark_model=landmark_model)
     table = Table(title=f"gestura extract -> {report.out}", show_header=False)
     table.add_row("clips extracted", str(len(report.extracted)))
     table.add_row("already done (skipped)", str(len(report.skipped)))
@@ -127,6 +132,25 @@ def extract(
 
 
 # ==================================================================== data (issue 2)
+@data_app.command("store")
+@friendly_errors
+def data_store(
+    src: Annotated[Path, typer.Argument(help="Landmark dataset folder (any format `gestura data` reads).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Store folder to write (shards + index.json).")],
+    features: Annotated[str, typer.Option(help="Feature schema id, e.g. feature-schema-v1.")] = "feature-schema-v1",
+    format: Annotated[Optional[str], typer.Option("--format", help="Dataset format; detected when omitted.")] = None,
+    shard_frames: Annotated[int, typer.Option("--shard-frames", min=1, help="Frames per shard file.")] = 65_536,
+) -> None:
+    """Featurise a dataset once into a sharded memory-mapped store that `gestura train --data DIR` streams from."""
+    from gestura.data.store import LandmarkStore, build_feature_store
+    from gestura.features.pipeline import FeaturePipeline
+
+    root = build_feature_store(src, FeaturePipeline(features), out_dir, format=format, shard_frames=shard_frames)
+    st = LandmarkStore(root)
+    out.print(f"{root}: {len(st)} sequences, {int(st.lengths.sum())} frames x {st.dim} ({features}) in "
+              f"{len(st.shard_frames)} shard(s)", highlight=False, soft_wrap=True)
+
+
 @data_app.command("info")
 @friendly_errors
 def data_info(
@@ -328,13 +352,18 @@ def live(
     save_video: Annotated[Optional[Path], typer.Option(help="Write the overlay video here.")] = None,
     realtime: Annotated[bool, typer.Option(help="Pace file sources at their own frame times.")] = False,
     port: Annotated[int, typer.Option(help="Web presenter port.")] = 8765,
+    landmarks: Annotated[str, typer.Option(help="Landmark backend for frames: mediapipe, or cnn (our landmark "
+                                           "CNN; needs --landmark-model).")] = "mediapipe",
+    landmark_model: Annotated[Optional[Path], typer.Option("--landmark-model", help="Landmark CNN model folder "
+                                                           "(--landmarks cnn).")] = None,
 ) -> None:
     """Recognise gestures from a camera, video or landmark file and send commands to a backend."""
     from gestura.runtime.live import run_live
 
     summary = run_live(source, artifact, backend, app=app_keys, slides=slides, decision=decision,
                        command_map=command_map, engine=engine, every_k=every_k, show=show,
-                       save_video=save_video, realtime=realtime, port=port, say=console.print)
+                       save_video=save_video, realtime=realtime, port=port, say=console.print,
+                       landmarks=landmarks, landmark_model=landmark_model)
     console.print(f"{summary['frames']} frames, {summary['commands']} commands in {summary['seconds']:.1f} s")
 
 

@@ -11,8 +11,13 @@ import torch
 from torch.utils.data import DataLoader
 
 from gestura.data.dataset import collate
-from gestura.data.store import LandmarkStore, StoreWindowDataset, StoreWriter, write_store
+from gestura.data.dataset import WindowDataset
+from gestura.data.splits import make_split
+from gestura.data.store import (LandmarkStore, StoreData, StoreFeatureDataset, StoreWindowDataset, StoreWriter,
+                                build_feature_store, is_store, write_store)
+from gestura.data.synthetic import make_dataset, make_stream_dataset
 from gestura.errors import InputError, SchemaError
+from gestura.features.pipeline import FeaturePipeline
 
 
 def _items(n: int, dim: int = 6, seed: int = 0):
@@ -91,3 +96,56 @@ def test_python_heap_while_streaming_does_not_grow_with_the_store(tmp_path):
     p_small, p_big = _iteration_peak(small), _iteration_peak(big)
     data_big = sum(LandmarkStore(big).shard_frames) * 64 * 4
     assert p_big < 0.25 * data_big and p_big < 2 * p_small + 200_000, (p_small, p_big, data_big)
+
+
+@pytest.mark.parametrize("kind", ["clips", "streams"])
+def test_feature_store_windows_equal_the_in_memory_windows(tmp_path, kind):
+    ds = make_dataset(4, 2, n_classes=3, n_frames=24) if kind == "clips" else make_stream_dataset(3, 1, 1)
+    pipe = FeaturePipeline("feature-schema-v1")
+    root = build_feature_store(ds, pipe, tmp_path / "st", shard_frames=100)
+    assert is_store(root) and not is_store(tmp_path)
+    data = StoreData(root)
+    assert data.labels == ds.labels and data.pipeline.to_dict() == pipe.to_dict()
+    assert len(data.store.shard_frames) > 1 and (root / "valid-00000.npy").is_file()
+    for stub, seq in zip(data.sequences, ds.sequences):
+        assert (stub.video_id, stub.subject, stub.session, stub.label, stub.n_frames) == (
+            seq.video_id, seq.subject, seq.session, seq.label, seq.n_frames)
+        if seq.frame_labels is not None:
+            np.testing.assert_array_equal(stub.frame_labels, seq.frame_labels)
+    kw = dict(group_by="subject", seed=3, window=16, stride=5)
+    split = make_split(data.sequences, **kw)
+    assert split.to_dict() == make_split(ds.sequences, **kw).to_dict()
+    ids = [s.video_id for s in ds.sequences]
+    for part in ("train", "test"):
+        keep = split.part_of(ids, part)
+        mem = WindowDataset([s for s, k in zip(ds.sequences, keep) if k], pipe, ds.labels, 16, 5,
+                            max_per_class=6 if part == "train" else None, seed=1)
+        st = StoreFeatureDataset(data, ds.labels, 16, 5, items=np.flatnonzero(keep),
+                                 max_per_class=6 if part == "train" else None, seed=1)
+        assert len(st) == len(mem) > 0 and st.n_skipped == mem.n_skipped
+        for a, b in zip(st.arrays(), mem.arrays()):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(st.sequence_index, mem.sequence_index)
+        x, m, y = st[len(st) - 1]
+        assert x.dtype == torch.float32 and m.dtype == torch.bool and y == int(mem.targets[-1])
+
+
+def test_feature_store_extras_are_backward_compatible(tmp_path):
+    root = write_store(tmp_path / "old", _items(5), dim=6, labels=["a", "b"])
+    old = LandmarkStore(root)
+    assert not old.per_frame and old.infos == [{}] * 5 and old.frame_label_ids(0) is None
+    assert old.valid(0, 0, 2).tolist() == [True, True]
+    with pytest.raises(SchemaError, match="not a feature store"):
+        StoreData(root)
+    with StoreWriter(tmp_path / "new", dim=2, labels=["x", "y"], per_frame=True) as w:
+        w.add(np.ones((3, 2)), None, valid=[True, False, True], frame_labels=["x", "y", "y"], info={"video_id": "v"})
+        with pytest.raises(SchemaError, match="frame label"):
+            w.add(np.ones((2, 2)), None, frame_labels=["x", "q"])
+        with pytest.raises(SchemaError, match="needs a label"):
+            w.add(np.ones((2, 2)), None)
+    new = LandmarkStore(tmp_path / "new")
+    assert new.targets.tolist() == [-1] and new.infos == [{"video_id": "v"}]
+    assert new.valid(0, 0, 3).tolist() == [True, False, True] and new.frame_label_ids(0).tolist() == [0, 1, 1]
+    assert len(StoreWindowDataset(tmp_path / "new", window=2, stride=1)) == 2  # the raw reader still opens it
+    with pytest.raises(SchemaError, match="need StoreWriter"):
+        StoreWriter(tmp_path / "x", dim=2, labels=["x"]).add(np.ones((2, 2)), "x", valid=[True, True])

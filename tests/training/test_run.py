@@ -138,3 +138,33 @@ def test_real_subset_kazuhito_by_episode(shared_datasets: Path, tmp_path: Path, 
     rep = evaluate_artifact(run / "model", data, split="test")
     assert rep.accuracy == pytest.approx(m["test"]["accuracy"])
     assert np.isfinite(rep.macro_f1)
+
+
+def test_train_streams_from_a_feature_store(tiny_data: Path, tmp_path: Path, tiny_sets: list[str]) -> None:
+    from gestura.data.store import StoreFeatureDataset
+    from gestura.training.run import prepare
+
+    res = CliRunner().invoke(app, ["data", "store", str(tiny_data), "--out", str(tmp_path / "st"),
+                                   "--features", "feature-schema-v1", "--shard-frames", "200"])
+    assert res.exit_code == 0, res.output
+    assert "48 sequences" in res.output and len(list((tmp_path / "st").glob("shard-*.npy"))) > 1
+    base = [*tiny_sets, "split.group_by=subject", "split.window=16", "split.stride=4", "schedule.epochs=2"]
+    mem = prepare(load_config(None, [f"data.path={tiny_data}", *base]))
+    st = prepare(load_config(None, [f"data.path={tmp_path / 'st'}", *base]))
+    assert isinstance(st.train, StoreFeatureDataset) and st.split.to_dict() == mem.split.to_dict()
+    for part in ("train", "val", "test"):
+        a, b = getattr(st, part), getattr(mem, part)
+        assert len(a) == len(b) > 0
+        for x, y in zip(a.arrays(), b.arrays()):
+            np.testing.assert_array_equal(x, y)
+    run = train_run(load_config(None, [f"data.path={tmp_path / 'st'}", *base, f"out_dir={tmp_path / 'r'}"]))
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["data"]["format"] == "store" and m["test"]["n"] == len(mem.test) and len(m["history"]["rows"]) == 2
+    assert set(m["test"]["per_subject"]) == set(mem.split.groups["test"])
+    assert ModelBundle.load(run / "model").pipeline.to_dict() == mem.pipeline.to_dict()
+    with pytest.raises(ConfigError, match="holds feature-schema-v1"):
+        prepare(load_config(None, [f"data.path={tmp_path / 'st'}", *base, "features.schema=holistic-raw-v1"]))
+    with pytest.raises(ConfigError, match="feature store"):
+        prepare(load_config(None, [f"data.path={tmp_path / 'st'}", *base, "augment.enabled=true"]))
+    bad = CliRunner().invoke(app, ["data", "store", str(tmp_path / "nope"), "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "no such file" in bad.output

@@ -14,9 +14,23 @@ optuna = pytest.importorskip("optuna")
 
 OBJECTIVE = textwrap.dedent('''
     import os
+    import pathlib
+    import time
+
+
+    def wait_for_workers():
+        """With TOY_WORKERS=n, hold each trial until n workers have started (so every worker takes part)."""
+        want = int(os.environ.get("TOY_WORKERS", "0"))
+        ready = pathlib.Path(__file__).with_name("ready")
+        ready.mkdir(exist_ok=True)
+        (ready / os.environ["GESTURA_STUDY_WORKER"]).touch()
+        deadline = time.monotonic() + 60
+        while len(list(ready.iterdir())) < want and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
     def objective(trial):
+        wait_for_workers()
         x = trial.suggest_float("x", -4.0, 4.0)
         trial.set_user_attr("worker", os.environ["GESTURA_STUDY_WORKER"])
         value = 0.0
@@ -34,7 +48,7 @@ OBJECTIVE = textwrap.dedent('''
 def test_two_workers_share_one_study_and_a_restart_resumes_it(tmp_path, kind):
     (tmp_path / "toy_objective.py").write_text(OBJECTIVE)
     storage = f"sqlite:///{tmp_path / 'study.db'}" if kind == "sqlite" else str(tmp_path / "study.journal")
-    env = {"PYTHONPATH": str(tmp_path)}
+    env = {"PYTHONPATH": str(tmp_path), "TOY_WORKERS": "2"}
     cmd = worker_command(storage, "toy", "toy_objective:objective", n_trials=12, seed=1)
     assert run_workers(cmd, 2, env=env, timeout=240) == [0, 0]
     study = load_or_create_study(storage, "toy")

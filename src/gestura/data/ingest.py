@@ -10,6 +10,9 @@ SRC may also be a manifest CSV with a `path` column (relative paths are read aga
 optional `label` column: the file list for a large dataset kept elsewhere. `engine="ray"` runs the same per-clip
 function as Ray tasks (`gestura.data.executors`): outputs, resume rule, `errors.csv` and atomic writes are those
 of the local engine, because only the executor changes.
+
+`backend="cnn"` runs our landmark CNN (`landmark_model` folder) instead of MediaPipe Hands; each job carries the
+choice, so local and Ray workers build the same backend (`gestura.landmarks.backend.create_landmark_backend`).
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class ExtractJob:
     holistic: bool = False
     max_hands: int = 2
     mirror: bool = True
+    backend: str = "mediapipe"
+    landmark_model: str | None = None
 
 
 @dataclass
@@ -188,9 +193,11 @@ def discover(src: str | os.PathLike[str]) -> list[tuple[Path, str, str | None]]:
 
 
 def plan_jobs(src: str | os.PathLike[str], out: str | os.PathLike[str], *, holistic: bool = False,
-              max_hands: int = 2, mirror: bool = True) -> list[ExtractJob]:
+              max_hands: int = 2, mirror: bool = True, backend: str = "mediapipe",
+              landmark_model: str | os.PathLike[str] | None = None) -> list[ExtractJob]:
     """One job per clip with a unique `video_id` (the file stem; `<label>_<stem>` when stems collide)."""
     clips = discover(src)
+    model = None if landmark_model is None else str(Path(landmark_model).resolve())
     stems = [_clean(p.stem if kind != "frames" else p.name) for p, kind, _ in clips]
     unique = len(set(stems)) == len(stems)
     jobs = []
@@ -204,29 +211,31 @@ def plan_jobs(src: str | os.PathLike[str], out: str | os.PathLike[str], *, holis
             seen[vid] = 0
         jobs.append(ExtractJob(source=str(p), kind=kind, video_id=vid, label=label,
                                out_path=str(Path(out) / f"{vid}.npz"), holistic=holistic, max_hands=max_hands,
-                               mirror=mirror))
+                               mirror=mirror, backend=backend, landmark_model=model))
     return jobs
 
 
 # ----------------------------------------------------------------------------------------------- worker side
-_BACKENDS: dict[tuple[bool, int, bool, bool], LandmarkBackend] = {}
+_BACKENDS: dict[tuple[str, str | None, bool, int, bool, bool], LandmarkBackend] = {}
 
 
 def _backend(job: ExtractJob, static: bool) -> LandmarkBackend:
-    """One MediaPipe backend per (mode) per worker process, reused across files."""
-    from gestura.landmarks.mediapipe_backend import create_backend
+    """One landmark backend per (kind, model, mode) per worker process, reused across files."""
+    from gestura.landmarks.backend import create_landmark_backend
 
-    key = (job.holistic, job.max_hands, static, job.mirror)
+    key = (job.backend, job.landmark_model, job.holistic, job.max_hands, static, job.mirror)
     if key not in _BACKENDS:
-        _BACKENDS[key] = create_backend(holistic=job.holistic, max_hands=job.max_hands,
-                                        static_image_mode=static, mirror=job.mirror)
+        _BACKENDS[key] = create_landmark_backend(job.backend, holistic=job.holistic, max_hands=job.max_hands,
+                                                 static_image_mode=static, mirror=job.mirror,
+                                                 model_dir=job.landmark_model)
     backend = _BACKENDS[key]
     backend.reset()
     return backend
 
 
 def extract_clip(job: ExtractJob) -> ClipResult:
-    """Run one clip through MediaPipe and write its `.npz`; every failure comes back as `ClipResult.error`."""
+    """Run one clip through its landmark backend and write its `.npz`; every failure comes back as
+    `ClipResult.error`."""
     from gestura.capture.sources import ImageFile, ImageFolder, VideoFile
     from gestura.landmarks.backend import sequence_from_frames
 
@@ -333,9 +342,12 @@ def extract(src: str | os.PathLike[str], out: str | os.PathLike[str], holistic: 
             max_hands: int = 2, *, mirror: bool = True, progress: bool = True,
             on_result: Callable[[ClipResult], None] | None = None, in_process: bool = False,
             console: Console | None = None, engine: str = "local", address: str | None = None,
-            num_cpus: int | None = None) -> ExtractReport:
+            num_cpus: int | None = None, backend: str = "mediapipe",
+            landmark_model: str | os.PathLike[str] | None = None) -> ExtractReport:
     """Extract landmarks from every clip under `src` into `out` (seed-003 layout); see the module docstring.
 
+    `backend` is mediapipe or cnn (then `landmark_model` is the CNN's model folder); a bad choice raises a
+    one-line `ConfigError` before any clip runs.
     A missing `src` or an unwritable `out` raises `InputError`; a bad clip is reported through
     `on_result` and `errors.csv` and the run goes on. `workers` spawned processes (or Ray tasks in flight with
     `engine="ray"`) share the files; `address` joins a Ray cluster, `num_cpus` sizes a local one.
@@ -348,8 +360,12 @@ def extract(src: str | os.PathLike[str], out: str | os.PathLike[str], holistic: 
         raise InputError("--address and --num-cpus apply to --engine ray only")
     if max_hands not in (1, 2):
         raise InputError(f"--max-hands must be 1 or 2, got {max_hands}")
+    from gestura.landmarks.backend import check_landmark_backend
+
+    check_landmark_backend(backend, holistic=holistic, model_dir=landmark_model)
     out = Path(out)
-    jobs = plan_jobs(src, out, holistic=holistic, max_hands=max_hands, mirror=mirror)
+    jobs = plan_jobs(src, out, holistic=holistic, max_hands=max_hands, mirror=mirror, backend=backend,
+                     landmark_model=landmark_model)
     _prepare_out(out)
     previous = {row["video_id"]: row for row in _read_csv(out / "meta.csv") if row.get("video_id")}
     start = time.perf_counter()

@@ -2,20 +2,23 @@
 
 A backend turns one `Frame` into a `LandmarkFrame` (named streams, `None` where not detected, plus handedness
 scores); `sequence_from_frames` stacks those into a `LandmarkSequence`. MediaPipe and our own CNN sit behind the
-same protocol, so capture, extraction and the runtime never name a backend library.
+same protocol, so capture, extraction and the runtime never name a backend library: they all build theirs with
+`create_landmark_backend`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from gestura.capture.frame import Frame
-from gestura.errors import InputError
+from gestura.errors import ConfigError, InputError
 from gestura.landmarks.sequence import LandmarkSequence
 from gestura.landmarks.skeleton import STREAM_SKELETONS
 
@@ -104,3 +107,47 @@ def _stream_shape(key: str, frames: Sequence[LandmarkFrame]) -> tuple[int, int]:
     if skel is None or key not in STREAM_CHANNELS:
         raise InputError(f"stream {key!r}: never detected and of unknown shape")
     return skel.n_joints, STREAM_CHANNELS[key]
+
+
+LANDMARK_BACKENDS = ("mediapipe", "cnn")
+"""Backend kinds `create_landmark_backend` builds: MediaPipe Hands/Holistic, or our landmark CNN (issue 10)."""
+
+
+def check_landmark_backend(kind: str, *, holistic: bool = False,
+                           model_dir: str | os.PathLike[str] | None = None) -> None:
+    """Raise a one-line `ConfigError` for a backend choice that cannot work, before any model is loaded."""
+    if kind not in LANDMARK_BACKENDS:
+        raise ConfigError(f"landmark backend must be {'|'.join(LANDMARK_BACKENDS)}, got {kind!r}")
+    if kind != "cnn":
+        if model_dir is not None:
+            raise ConfigError(f"--landmark-model applies to the cnn landmark backend only (got {kind!r})")
+        return
+    if holistic:
+        raise ConfigError("--holistic needs the mediapipe landmark backend: the landmark CNN finds hands only")
+    if model_dir is None:
+        raise ConfigError("the cnn landmark backend needs a model folder (--landmark-model DIR)")
+    if not (Path(model_dir) / "model.json").is_file():
+        raise ConfigError(f"{model_dir}: not a landmark CNN model folder (no model.json)")
+
+
+def create_landmark_backend(kind: str = "mediapipe", *, holistic: bool = False, max_hands: int = 2,
+                            static_image_mode: bool = False, mirror: bool = True,
+                            model_dir: str | os.PathLike[str] | None = None, engine: str = "torch",
+                            num_threads: int = 1) -> LandmarkBackend:
+    """The landmark backend extraction, `live` and the Recognizer share.
+
+    `kind="mediapipe"`: Holistic when `holistic`, else Hands (`static_image_mode` detects on every frame).
+    `kind="cnn"`: `CnnHandBackend` on the model in `model_dir` (`engine` torch|onnx), which tracks hands from
+    frame to frame and re-detects with MediaPipe; it has no static mode, so a single image is always found by
+    MediaPipe's detector. Bad choices are one-line `ConfigError`s (see `check_landmark_backend`).
+    """
+    check_landmark_backend(kind, holistic=holistic, model_dir=model_dir)
+    if kind == "cnn":
+        from gestura.landmarks.cnn.tracker import CnnHandBackend
+
+        return CnnHandBackend(Path(model_dir), engine=engine, max_hands=max_hands,  # type: ignore[arg-type]
+                              mirror=mirror, num_threads=num_threads)
+    from gestura.landmarks.mediapipe_backend import create_backend
+
+    return create_backend(holistic=holistic, max_hands=max_hands, static_image_mode=static_image_mode,
+                          mirror=mirror)

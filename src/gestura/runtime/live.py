@@ -23,8 +23,11 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
              slides: str | Path | None = None, decision: str | Path | None = None,
              command_map: str | Path | None = None, engine: str = "torch", every_k: int = 1,
              show: bool = False, save_video: str | Path | None = None, realtime: bool = False,
-             port: int = 8765, say: Any = None) -> dict[str, Any]:
-    """Run until the source ends (or Ctrl-C); returns counts of frames and commands."""
+             port: int = 8765, say: Any = None, landmarks: str = "mediapipe",
+             landmark_model: str | Path | None = None) -> dict[str, Any]:
+    """Run until the source ends (or Ctrl-C); returns counts of frames and commands.
+
+    `landmarks` is the landmark backend for frames: mediapipe, or cnn with its `landmark_model` folder."""
     from gestura.runtime.commands import CommandMap, Dispatcher, KeyboardBackend, LogBackend, WebPresenterBackend
     from gestura.runtime.decision import DecisionConfig
     from gestura.runtime.recognizer import Recognizer, RecognizerOptions
@@ -32,7 +35,8 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
     say = say or (lambda msg: print(msg, file=sys.stderr))
     opts = RecognizerOptions(engine=engine, every_k=every_k,
                              decision=DecisionConfig.from_yaml(decision) if decision else None,
-                             command_map=CommandMap.from_yaml(command_map) if command_map else None)
+                             command_map=CommandMap.from_yaml(command_map) if command_map else None,
+                             landmarks=landmarks, landmark_model=landmark_model)
     rec = Recognizer.from_file(artifact, opts)
     server = None
     hub = None
@@ -86,10 +90,9 @@ def _frames(rec: Any, source: str, want_frames: bool) -> Any:
             yield pred, None
         return
     from gestura.capture.sources import open_source
-    from gestura.landmarks.mediapipe_backend import MediaPipeHands
 
     src = 0 if source == "webcam" else source
-    with open_source(src) as frames, MediaPipeHands(max_hands=2, static_image_mode=False) as hands:
+    with open_source(src) as frames, rec.options.landmark_backend() as hands:
         state = rec.session()
         for frame in frames:
             lf = hands.process(frame)

@@ -42,7 +42,11 @@ SMOOTHED_STREAMS = ("left_hand", "right_hand", "pose", "index_tip")
 
 @dataclass(frozen=True)
 class RecognizerOptions:
-    """Runtime settings. `decision=None` takes the artifact's `meta["decision"]` if present, else defaults."""
+    """Runtime settings. `decision=None` takes the artifact's `meta["decision"]` if present, else defaults.
+
+    `landmarks` picks the backend that turns frames into landmarks in `stream` and `live`: mediapipe (Hands)
+    or cnn, our landmark CNN in the `landmark_model` folder (`gestura.landmarks.backend`).
+    """
 
     engine: str = "torch"
     every_k: int = 1
@@ -52,10 +56,22 @@ class RecognizerOptions:
     pointer: PointerConfig = field(default_factory=PointerConfig)
     num_threads: int = 1
     max_gap_s: float = 0.2
+    landmarks: str = "mediapipe"
+    landmark_model: str | os.PathLike[str] | None = None
 
     def __post_init__(self) -> None:
+        from gestura.landmarks.backend import check_landmark_backend
+
         if self.every_k < 1:
             raise ConfigError(f"every_k must be >= 1, got {self.every_k}")
+        check_landmark_backend(self.landmarks, model_dir=self.landmark_model)
+
+    def landmark_backend(self) -> Any:
+        """A fresh landmark backend for a live source (tracking mode, selfie view, up to two hands)."""
+        from gestura.landmarks.backend import create_landmark_backend
+
+        return create_landmark_backend(self.landmarks, max_hands=2, static_image_mode=False,
+                                       model_dir=self.landmark_model, num_threads=self.num_threads)
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,7 @@ class Recognizer:
         self.decision_config = self.options.decision or _artifact_decision(spec)
         self.command_map = self.options.command_map or CommandMap()
         self.background = self.decision_config.unknown
+        self.landmark_backend: Any = None
 
     @classmethod
     def from_file(cls, artifact: str | os.PathLike[str] | None = None,
@@ -160,7 +177,9 @@ class Recognizer:
 
     def stream(self, source: Any, *, landmark_backend: Any = None) -> Iterator[Prediction]:
         """A `Prediction` per frame of `source`: webcam index or "webcam", video file, image folder, landmark
-        `.npz` or `LandmarkSequence`. Frames go through MediaPipe Hands unless they already are landmarks."""
+        `.npz` or `LandmarkSequence`. Frames go through `landmark_backend`, else the one `options.landmarks`
+        names (MediaPipe Hands by default; kept in `self.landmark_backend`, e.g. for `CnnHandBackend.counts`),
+        unless they already are landmarks."""
         state = self.session()
         if isinstance(source, LandmarkSequence):
             yield from _stream_sequence(state, source)
@@ -175,9 +194,8 @@ class Recognizer:
             backend = landmark_backend
             own = backend is None
             if own:
-                from gestura.landmarks.mediapipe_backend import MediaPipeHands
-
-                backend = MediaPipeHands(max_hands=2, static_image_mode=False)
+                backend = self.options.landmark_backend()
+            self.landmark_backend = backend
             try:
                 for frame in frames:
                     lf = backend.process(frame)

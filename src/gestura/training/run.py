@@ -51,12 +51,19 @@ def make_run_dir(cfg: TrainConfig) -> Path:
 
 
 def load_training_data(cfg: TrainConfig) -> Any:
-    """The dataset of `cfg.data.path`, checked: not empty, at least two classes."""
+    """The dataset of `cfg.data.path`, checked: not empty, at least two classes.
+
+    A feature store folder (`gestura data store`, format `store`, detected by its index) gives a `StoreData`
+    whose sequences carry only ids and labels; its windows are streamed from the memory-mapped shards."""
     from gestura.data.formats import load_dataset
+    from gestura.data.store import StoreData, is_store
 
     if not cfg.data.path:
         raise ConfigError("data.path: no dataset given (use --data PATH)")
-    ds = load_dataset(cfg.data.path, format=cfg.data.format)
+    if cfg.data.format == "store" or (cfg.data.format is None and is_store(cfg.data.path)):
+        ds: Any = StoreData(cfg.data.path)
+    else:
+        ds = load_dataset(cfg.data.path, format=cfg.data.format)
     if len(ds) == 0:
         raise InputError(f"{cfg.data.path}: empty dataset (no sequences)")
     labels = ds.labels
@@ -77,6 +84,21 @@ def make_pipeline(cfg: TrainConfig, sample: Any) -> Any:
         raise InputError(f"{sample.source or sample.video_id}: features {feats.shape} do not match "
                          f"{cfg.features.schema_id} ({pipe.dim} per frame)")
     return pipe
+
+
+def _store_pipeline(cfg: TrainConfig, data: Any) -> Any:
+    """The store's pipeline, which must be the config's: stored features cannot be re-featurised or augmented."""
+    from gestura.features.pipeline import FeaturePipeline
+
+    want = FeaturePipeline(cfg.features.schema_id, dict(cfg.features.params)).to_dict()
+    have = data.pipeline.to_dict()
+    if want != have:
+        raise ConfigError(f"features: {cfg.data.path} holds {have['schema']} {have['params']}, the config asks for "
+                          f"{want['schema']} {want['params']}; pass --features {have['schema']} or rebuild the store")
+    if cfg.augment.enabled or cfg.transfer.init_from:
+        raise ConfigError(f"augment/transfer: {cfg.data.path} is a feature store; augmentation and --init-from "
+                          "need the landmark dataset")
+    return data.pipeline
 
 
 def make_augment(cfg: TrainConfig) -> Any:
@@ -106,7 +128,8 @@ def prepare(cfg: TrainConfig, run_dir: Path | None = None) -> Prepared:
     window = cfg.split.window or longest
     check_windows(seqs, window, cfg.data.path)
     stride = cfg.split.stride or max(1, window // 2)
-    pipe = make_pipeline(cfg, seqs[0])
+    streamed = getattr(ds, "format", None) == "store"
+    pipe = _store_pipeline(cfg, ds) if streamed else make_pipeline(cfg, seqs[0])
     if cfg.split.splits_file:
         split = Split.load(cfg.split.splits_file)
         known = {s.video_id for s in seqs}
@@ -126,6 +149,19 @@ def prepare(cfg: TrainConfig, run_dir: Path | None = None) -> Prepared:
     if missing_train:
         raise InputError(f"{cfg.data.path}: class(es) {missing_train[:5]} have no training sequence under the "
                          f"split by {split.group_by}; choose another --group-by or held-out groups")
+    if streamed:
+        from gestura.data.store import StoreFeatureDataset
+
+        where = {n: np.flatnonzero(split.part_of(ids, n)) for n in ("train", "val", "test")}
+        opts = dict(labels=labels, window=window, stride=stride, label_rule=cfg.split.label_rule)
+        train = StoreFeatureDataset(ds, items=where["train"], max_per_class=cfg.data.max_per_class, seed=cfg.seed,
+                                    **opts)
+        val = StoreFeatureDataset(ds, items=where["val"], **opts) if len(where["val"]) else None
+        test = StoreFeatureDataset(ds, items=where["test"], **opts)
+        if len(train) == 0 or len(test) == 0:
+            raise InputError(f"{cfg.data.path}: no labelled windows of {window} frames in the "
+                             f"{'training' if len(train) == 0 else 'test'} split")
+        return Prepared(ds, pipe, labels, split, window, stride, train, val, test)
     common = dict(pipeline=pipe, labels=labels, window=window, stride=stride, label_rule=cfg.split.label_rule)
     train = WindowDataset(parts["train"], augment=make_augment(cfg), max_per_class=cfg.data.max_per_class,
                           seed=cfg.seed, **common)
