@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from gestura.errors import ConfigError, GesturaError, ModelFileError, SchemaError
-from gestura.io import atomic_write, write_json, write_text
+from gestura.errors import ConfigError, GesturaError, InputError, ModelFileError, SchemaError
+from gestura.io import atomic_write, read_json, write_json, write_text
 
 FORMAT = "gestura-model"
 FORMAT_VERSION = 1
@@ -194,13 +194,10 @@ class ModelBundle:
 def read_model_json(directory: str | os.PathLike[str]) -> dict[str, Any]:
     """Just the `model.json` document of an artifact folder (no torch needed)."""
     d = Path(directory)
-    p = d if d.is_file() else d / META
     try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelFileError(f"{p}: file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ModelFileError(f"{p}: not valid JSON ({err})") from None
+        return read_json(d if d.is_file() else d / META)
+    except InputError as err:
+        raise ModelFileError(str(err)) from None
 
 
 def _load_pipeline(meta_path: Path, feats: dict[str, Any]) -> Any:
