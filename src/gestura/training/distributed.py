@@ -82,9 +82,16 @@ def init_distributed(backend: str | None = None, device: str | None = None) -> D
 
 
 def cleanup() -> None:
-    """Leave the process group (safe to call when there is none)."""
+    """Leave the process group (safe to call when there is none).
+
+    Every rank waits at a barrier first, so no rank tears gloo down while another still talks to it (that race
+    aborts the early rank with "terminate called without an active exception").
+    """
     if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+        try:
+            dist.barrier()
+        finally:
+            dist.destroy_process_group()
 
 
 def make_sampler(dataset: Any, ctx: DistContext, *, shuffle: bool = True, seed: int = 0,
