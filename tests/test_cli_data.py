@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gestura.cli import app
+from shared_subsets import seed003_subset
 
 runner = CliRunner()
 
@@ -95,25 +96,10 @@ def test_info_on_shared_datasets(shared_datasets: Path, rel: str, fmt: str, expe
         assert needle in out, needle
 
 
-def _subset(src: Path, dst: Path, n: int) -> Path:
-    """Symlinks to the first `n` sequences of each label of a seed-003 folder, with its groundtruth and meta."""
-    dst.mkdir()
-    keep, seen = [], {}
-    for ln in (src / "groundtruth.txt").read_text().splitlines():
-        vid, _, label = ln.split(maxsplit=2)
-        if seen.setdefault(label, 0) < n:
-            seen[label] += 1
-            keep.append(ln)
-            (dst / f"{vid}.npz").symlink_to(src / f"{vid}.npz")
-    (dst / "groundtruth.txt").write_text("\n".join(keep) + "\n")
-    (dst / "meta.csv").symlink_to(src / "meta.csv")
-    return dst
-
-
 @pytest.mark.real_data
 @pytest.mark.parametrize(("name", "n_classes"), [("words", 33), ("letters", 28)])
 def test_info_on_asl_traduttore_subsets(shared_datasets: Path, tmp_path: Path, name: str, n_classes: int) -> None:
-    root = _subset(shared_datasets / "asl-traduttore" / name, tmp_path / name, 4)
+    root = seed003_subset(shared_datasets / "asl-traduttore" / name, tmp_path / name, 4)
     code, out, err = _info(str(root))
     assert code == 0, err
     assert f"{4 * n_classes} sequences" in out and f"classes   {n_classes}" in out and "median 20" in out

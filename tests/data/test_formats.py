@@ -17,6 +17,7 @@ from gestura.data.formats import (
 from gestura.data.synthetic import SubjectStyle, make_clip, make_dataset, make_session
 from gestura.errors import InputError
 from gestura.landmarks.sequence import LandmarkSequence
+from shared_subsets import seed003_subset
 
 
 # ------------------------------------------------------------------ fixtures
@@ -271,21 +272,6 @@ def test_kazuhito_errors(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ real shared data
-def _subset(src: Path, dst: Path, n: int) -> Path:
-    """A small seed-003 copy (symlinks) of the first `n` ids of each label, to keep test time down."""
-    dst.mkdir()
-    lines = (src / "groundtruth.txt").read_text().splitlines()
-    seen: dict[str, int] = {}
-    keep = []
-    for ln in lines:
-        vid, _, label = ln.split(maxsplit=2)
-        if seen.get(label, 0) < n:
-            seen[label] = seen.get(label, 0) + 1
-            keep.append(ln)
-            (dst / f"{vid}.npz").symlink_to(src / f"{vid}.npz")
-    (dst / "groundtruth.txt").write_text("\n".join(keep) + "\n")
-    (dst / "meta.csv").symlink_to(src / "meta.csv")
-    return dst
 
 
 @pytest.mark.real_data
@@ -301,7 +287,7 @@ def test_real_asl_words_full(shared_datasets: Path) -> None:
 
 @pytest.mark.real_data
 def test_real_asl_letters_subset(shared_datasets: Path, tmp_path: Path) -> None:
-    ds = load_dataset(_subset(shared_datasets / "asl-traduttore" / "letters", tmp_path / "l", 3))
+    ds = load_dataset(seed003_subset(shared_datasets / "asl-traduttore" / "letters", tmp_path / "l", 3))
     assert len(ds.labels) == 28 and set(ds.label_counts().values()) == {3}
     assert "pose" not in ds[0].streams and ds[0].streams["left_hand"].shape == (20, 21, 3)
     assert all(s.subject for s in ds)

@@ -168,29 +168,25 @@ class LandmarkStore:
 
     def _map(self, shard: int) -> np.ndarray:
         if shard not in self._maps:
-            path = self.root / f"shard-{shard:05d}.npy"
-            try:
-                arr = np.load(path, mmap_mode="r")
-            except (OSError, ValueError) as err:
-                raise InputError(f"{path}: cannot map the shard ({err})") from None
-            if arr.ndim != 2 or arr.shape != (self.shard_frames[shard], self.dim):
-                raise SchemaError(f"{path}: shape {arr.shape} does not match the index "
-                                  f"({self.shard_frames[shard]}, {self.dim})")
-            self._maps[shard] = arr
+            self._maps[shard] = self._open(f"shard-{shard:05d}.npy", (self.shard_frames[shard], self.dim))
         return self._maps[shard]
 
     def _map_extra(self, prefix: str, shard: int) -> np.ndarray:
         key = (prefix, shard)
         if key not in self._extra:
-            path = self.root / f"{prefix}-{shard:05d}.npy"
-            try:
-                arr = np.load(path, mmap_mode="r")
-            except (OSError, ValueError) as err:
-                raise InputError(f"{path}: cannot map the shard ({err})") from None
-            if arr.shape != (self.shard_frames[shard],):
-                raise SchemaError(f"{path}: shape {arr.shape} does not match the index ({self.shard_frames[shard]},)")
-            self._extra[key] = arr
+            self._extra[key] = self._open(f"{prefix}-{shard:05d}.npy", (self.shard_frames[shard],))
         return self._extra[key]
+
+    def _open(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """Memory-map one shard file, checking its shape against the index."""
+        path = self.root / name
+        try:
+            arr = np.load(path, mmap_mode="r")
+        except (OSError, ValueError) as err:
+            raise InputError(f"{path}: cannot map the shard ({err})") from None
+        if arr.shape != shape:
+            raise SchemaError(f"{path}: shape {arr.shape} does not match the index {shape}")
+        return arr
 
     def valid(self, i: int, start: int, stop: int) -> np.ndarray:
         """`(<= stop - start,)` bool copy of item `i`'s valid mask (all True in a store without masks)."""
