@@ -9,7 +9,9 @@ machine load hits every method alike: CNN torch eager (1 thread), onnxruntime fp
 MediaPipe Hands on the crop in static mode (palm detector + landmark model, what re-detection costs) and in
 tracking mode over consecutive crops (mostly the landmark model alone). Tracking: whole frames of the held-out
 videos through `MediaPipeHands` (tracking mode) and `CnnHandBackend` (max 1 hand), with the CNN's per-frame
-distance to MediaPipe's landmarks.
+distance to MediaPipe's landmarks. Downstream: the same gesture classifier (`--classifier`, default the embedded
+presentation model, through the runtime's `Recognizer`) fed by each backend's landmark stream of those frames;
+agreement of its per-frame decision (argmax class) with the MediaPipe-fed run, and the commands each fires.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--frames", type=int, default=120, help="frames per held-out video for tracking FPS")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--classifier", type=Path, default=None, help="gesture artifact for the downstream comparison "
+                    "(default: the embedded default)")
     args = ap.parse_args()
 
     import cv2
@@ -161,6 +165,7 @@ def main() -> None:
             p = np.stack([a[:, :2] * wh for a, _ in pairs])
             q = np.stack([b[:, :2] * wh for _, b in pairs])
             entry["tracking_vs_mediapipe"] = landmark_errors(p, q)
+        entry["downstream"] = downstream(args.classifier, frames, ref, out)
         entry["frames_with_hand_mediapipe"] = sum(any(v is not None for v in r.streams.values()) for r in ref)
         entry["frames_with_hand_cnn"] = sum(any(v is not None for v in o.streams.values()) for o in out)
         track[video.name] = entry
@@ -171,6 +176,28 @@ def main() -> None:
     if args.json:
         args.json.write_text(text)
     print(text)
+
+
+def downstream(classifier, frames, ref, out) -> dict:
+    """Run one gesture classifier on the MediaPipe and the CNN landmark streams of the same frames."""
+    from gestura.evaluation.streams import play_recognizer
+    from gestura.landmarks.backend import sequence_from_frames
+    from gestura.runtime.recognizer import Recognizer
+
+    t = np.array([f.t_ms for f in frames], dtype=np.float64) / 1000.0
+    rec = Recognizer.from_file(classifier)
+    runs = {}
+    for name, res in (("mediapipe", ref), ("cnn", out)):
+        seq = sequence_from_frames(res, t, stream_names=("left_hand", "right_hand"), video_id=name)
+        runs[name] = play_recognizer(rec, seq)
+    a, b = runs["mediapipe"].probs.argmax(1), runs["cnn"].probs.argmax(1)
+    labels = runs["mediapipe"].labels
+    return {"classifier": str(classifier or "embedded default"), "updates": int(len(a)),
+            "decision_agreement": float((a == b).mean()) if len(a) else float("nan"),
+            "mediapipe_top": labels[int(np.bincount(a, minlength=len(labels)).argmax())] if len(a) else None,
+            "cnn_top": labels[int(np.bincount(b, minlength=len(labels)).argmax())] if len(b) else None,
+            "commands_mediapipe": [c for _, c in runs["mediapipe"].commands],
+            "commands_cnn": [c for _, c in runs["cnn"].commands]}
 
 
 if __name__ == "__main__":

@@ -168,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=25)
     ap.add_argument("--pretrain", action="store_true", help="pretrain on generated gestures, then fine-tune")
     ap.add_argument("--augment", action="store_true", help="on-the-fly augmentation (slower)")
+    ap.add_argument("--mix-generated", type=int, default=0, metavar="N",
+                    help="add windows of N generated people's sessions (all 11 gesture classes) to every training "
+                         "set: the recipe of the packaged default")
+    ap.add_argument("--tune-on-held-session", action="store_true",
+                    help="also tune decisions on a held-out session of the training person (one more training "
+                         "per fold, on the other sessions), not on the training playbacks")
     ap.add_argument("--base", default=None, help="enroll: stem of the saved leave-one-person-out bundles")
     ap.add_argument("--adapt-epochs", type=int, default=6, help="enroll: stage-B epochs")
     ap.add_argument("--adapt-lr", type=float, default=2e-3)
@@ -176,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "table":
         print(markdown_table(args.out))
         return 0
-    global TRAIN_WINDOWS, PRETRAIN, AUGMENT
-    PRETRAIN, AUGMENT = args.pretrain, args.augment
+    global TRAIN_WINDOWS, PRETRAIN, AUGMENT, MIX_GENERATED, TUNE_HELD
+    PRETRAIN, AUGMENT, MIX_GENERATED, TUNE_HELD = (args.pretrain, args.augment, args.mix_generated,
+                                                   args.tune_on_held_session)
     global BASE_NAME
     BASE_NAME = args.base
     ADAPT.update(epochs=args.adapt_epochs, lr=args.adapt_lr, backbone_lr_mult=args.backbone_mult)
@@ -246,7 +253,10 @@ def train_fold(seqs: list[Any], train_s: list[str], model: str, epochs: int, see
     from gestura.training.enroll import fit_clips
 
     wcfg = TRAIN_WINDOWS
-    clips = cut_dataset_windows(runtime_smoothed(by_session(seqs, train_s)), wcfg, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    clips = cut_dataset_windows(runtime_smoothed(by_session(seqs, train_s)), wcfg, rng)
+    if MIX_GENERATED:
+        clips += generated_windows(MIX_GENERATED, wcfg, rng, seed)
     labels = sorted({c.label for c in clips})
     init = pretrain(model, epochs, seed) if PRETRAIN else None
     res = fit_clips(clips, labels, model=model, model_params=MODEL_PARAMS.get(model), epochs=epochs,
@@ -257,7 +267,19 @@ def train_fold(seqs: list[Any], train_s: list[str], model: str, epochs: int, see
     return res, wcfg, clips
 
 
+def generated_windows(n_subjects: int, wcfg: Any, rng: np.random.Generator, seed: int = 0) -> list[Any]:
+    """Windows of generated sessions (all gesture classes), filtered like the runtime filters real ones."""
+    from gestura.data.streams import generated_stream_windows
+    from gestura.landmarks.smoothing import SmoothingConfig
+    from gestura.runtime.recognizer import smooth_sequence
+
+    return generated_stream_windows(n_subjects, wcfg, rng, seed=seed + 101,
+                                    transform=lambda s: smooth_sequence(s, SmoothingConfig()))
+
+
 BASE_NAME = None
+MIX_GENERATED = 0  # --mix-generated N: windows of N generated people added to every training set
+TUNE_HELD = False  # --tune-on-held-session
 ADAPT = {"epochs": 6, "lr": 2e-3, "backbone_lr_mult": 0.1}
 PRETRAIN = False  # --pretrain: two-phase transfer (generated gestures -> streams)
 AUGMENT = False  # on-the-fly augmentation re-featurises every window every epoch: too slow on the shared CPU
@@ -281,7 +303,8 @@ def run_model(seqs: list[Any], model: str, out: Path, epochs: int) -> dict[str, 
     from gestura.evaluation.streams import tune_decision
 
     torch.set_num_threads(1)
-    results: dict[str, Any] = {"model": model + ("+pretrain" if PRETRAIN else "") + ("+augment" if AUGMENT else ""),
+    results: dict[str, Any] = {"model": model + ("+pretrain" if PRETRAIN else "") + ("+augment" if AUGMENT else "")
+                               + (f"+generated{MIX_GENERATED}" if MIX_GENERATED else ""),
                                "epochs": epochs, "params": MODEL_PARAMS.get(model, {})}
     for fold, (train_s, test_s) in FOLDS.items():
         res, wcfg, clips = train_fold(seqs, train_s, model, epochs)
@@ -296,6 +319,17 @@ def run_model(seqs: list[Any], model: str, out: Path, epochs: int) -> dict[str, 
         test_pbs = play_bundle(res.bundle, by_session(seqs, test_s))
         frames = sum(len(pb.t) for pb in test_pbs)
         row = score_both(test_pbs, labels, DecisionConfig(), tuned)
+        if TUNE_HELD and len(train_s) > 1:
+            inner, held = train_s[:-1], train_s[-1:]
+            res_in, _, _ = train_fold(seqs, inner, model, epochs)
+            held_pbs = play_bundle(res_in.bundle, by_session(seqs, held))
+            tuned_h, summary_h = tune_decision(held_pbs, DecisionConfig(), **{**TUNE_GRID, "per_class": True})
+            from gestura.evaluation.streams import merge_scores, replay_decisions, score_playback
+
+            row["tuned_on_held_session"] = merge_scores(
+                score_playback(pb, replay_decisions(pb.t, pb.probs, labels, tuned_h)) for pb in test_pbs).to_dict()
+            row["tuning_held_session"] = {"inner_train": inner, "tuned_on": held, **{
+                k: v for k, v in summary_h.items() if k != "on_training"}}
         row["tuning"] = {k: v for k, v in summary.items() if k != "on_training"}
         row["train_seconds"] = round(res.seconds, 1)
         row["train_windows"] = len(clips)

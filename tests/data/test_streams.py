@@ -99,3 +99,19 @@ def test_prompts_and_bad_config() -> None:
     assert prompts[0][0] == pytest.approx(1.0, abs=1 / 15)
     with pytest.raises(ConfigError):
         StreamWindowConfig(min_cover=0.1, max_cover_unknown=0.2)
+
+
+def test_generated_stream_windows_cover_the_classes_the_real_streams_lack() -> None:
+    from gestura.data.streams import generated_stream_windows
+
+    cfg = StreamWindowConfig(stride_s=0.5, unknown_per_positive=1.0)
+    seen: list[str] = []
+    clips = generated_stream_windows(1, cfg, np.random.default_rng(0), reps=1,
+                                     transform=lambda s: (seen.append(s.video_id), s)[1])
+    labels = {str(c.label) for c in clips}
+    assert {"zooming_in_full_hand", "zooming_out_full_hand", "point_one", "point_two", "rotate_left",
+            "unknown"} <= labels
+    assert len(seen) == 2  # two sessions per generated person, each through the transform
+    assert all(c.n_frames == cfg.window_frames for c in clips)
+    only = generated_stream_windows(1, cfg, np.random.default_rng(0), reps=1, classes=("fist",))
+    assert {str(c.label) for c in only} <= {"fist", "unknown"}

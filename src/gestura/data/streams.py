@@ -20,7 +20,7 @@ movement after a swipe (it falls in the rest phase) - exactly what a controller 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -150,6 +150,27 @@ def cut_dataset_windows(
     for seq in sequences:
         out.extend(cut_stream_windows(seq, cfg, rng))
     return out
+
+
+def generated_stream_windows(
+    n_subjects: int, cfg: StreamWindowConfig = StreamWindowConfig(), rng: np.random.Generator | None = None, *,
+    seed: int = 0, reps: int = 3, classes: Sequence[str] | None = None,
+    transform: Callable[[LandmarkSequence], LandmarkSequence] | None = None,
+) -> list[LandmarkSequence]:
+    """Windows cut, by the same rule, from generated continuous sessions like the real streams.
+
+    `n_subjects` generated people (both swipe styles, 27/15 fps, a left-handed session, camera distance
+    changes) x 2 sessions, each prompting every class `reps` times (default: all eleven gesture classes of
+    `gestura.data.synthetic`, so zooming and pointing, which the real streams lack, come with their own rest and
+    return movements). `transform` is applied to each session first (e.g. the runtime's landmark filter).
+    """
+    from gestura.data.synthetic import ALL_CLASSES, make_stream_dataset
+
+    names = tuple(classes) if classes is not None else tuple(c for c in ALL_CLASSES if c != "unknown")
+    seqs = make_stream_dataset(n_subjects=n_subjects, n_sessions=2, reps=reps, classes=names, seed=seed).sequences
+    if transform is not None:
+        seqs = [transform(s) for s in seqs]
+    return cut_dataset_windows(seqs, cfg, rng)
 
 
 def window_label_counts(clips: Iterable[LandmarkSequence]) -> dict[str, int]:

@@ -46,3 +46,12 @@ def test_missing_or_bad_onnx_is_a_model_file_error(tmp_path):
     (tmp_path / "bad.onnx").write_bytes(b"garbage")
     with pytest.raises(ModelFileError, match="bad.onnx"):
         OnnxLandmarkModel(tmp_path / "bad.onnx")
+
+
+def test_integral_head_exports_with_parity(tmp_path):
+    import torch
+
+    torch.manual_seed(0)
+    net = HandLandmarkNet(width=0.25, input_size=64, head="integral").eval()
+    path = export_landmark_onnx(net, tmp_path / "model.onnx")
+    assert check_landmark_parity(net, path, rng=np.random.default_rng(1)) < 1e-4

@@ -15,6 +15,7 @@ LANDMARK_MODELS: dict[str, dict[str, Any]] = {
     "mobilenetv3_small_hand_160": {"width": 1.0, "input_size": 160},
     "mobilenetv3_small_hand_192": {"width": 1.0, "input_size": 192},
     "mobilenetv3_small_050_hand": {"width": 0.5, "input_size": 160},
+    "mobilenetv3_small_hand_160_integral": {"width": 1.0, "input_size": 160, "head": "integral"},
 }
 """name -> HandLandmarkNet keyword arguments."""
 

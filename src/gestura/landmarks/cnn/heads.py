@@ -4,6 +4,12 @@
 depth in crop units) and confidence logits `(B, 21)` (is this landmark a visible hand point in the crop).
 Heads as in seed 004: 576 -> 512 -> 256 -> 63 and 576 -> 128 -> 21; at width 1.0 the whole model has
 1,446,516 parameters, exactly the count seed 004 reports.
+
+`head="integral"` swaps the landmark head for integral regression (Sun et al. 2018, "soft-argmax"): the
+stride-32 map is upsampled, fused with the stride-16 map and turned into 21 heatmaps at stride 8 whose softmax
+expectation is (x, y); z is the same expectation over 21 depth maps. Global average pooling throws away where
+things are, so the FC head must relearn geometry from data; the heatmap keeps it, which is what a few hundred
+training crops can afford. The confidence head stays seed 004's.
 """
 
 from __future__ import annotations
@@ -14,33 +20,77 @@ from typing import Any
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from gestura.landmarks.cnn.mobilenetv3 import MobileNetV3Small
 
 N_LANDMARKS = 21
 
 
+HEADS = ("fc", "integral")
+
+
+class IntegralHead(nn.Module):
+    """(stride-16 map, stride-32 map) -> `(B, 21, 3)`: heatmaps at stride 8, soft-argmax for x, y, expected z."""
+
+    def __init__(self, mid_channels: int, top_channels: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.reduce = nn.Sequential(nn.Conv2d(top_channels, hidden, 1, bias=False), nn.BatchNorm2d(hidden),
+                                    nn.Hardswish())
+        c = hidden + mid_channels
+        self.fuse = nn.Sequential(nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False), nn.BatchNorm2d(c),
+                                  nn.Conv2d(c, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.Hardswish())
+        self.refine = nn.Sequential(nn.Conv2d(hidden, hidden, 3, padding=1, groups=hidden, bias=False),
+                                    nn.BatchNorm2d(hidden), nn.Conv2d(hidden, hidden, 1, bias=False),
+                                    nn.BatchNorm2d(hidden), nn.Hardswish())
+        self.out = nn.Conv2d(hidden, 2 * N_LANDMARKS, 1)
+
+    def forward(self, mid: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
+        up = F.interpolate(self.reduce(top), size=mid.shape[-2:], mode="bilinear", align_corners=False)
+        h = self.fuse(torch.cat([up, mid], dim=1))
+        h = self.refine(F.interpolate(h, scale_factor=2.0, mode="bilinear", align_corners=False))
+        maps = self.out(h)
+        b, _, hh, ww = maps.shape
+        heat = torch.softmax(maps[:, :N_LANDMARKS].reshape(b, N_LANDMARKS, hh * ww), dim=-1)
+        ys = (torch.arange(hh, dtype=maps.dtype, device=maps.device) + 0.5) / hh
+        xs = (torch.arange(ww, dtype=maps.dtype, device=maps.device) + 0.5) / ww
+        gx, gy = xs.repeat(hh), ys.repeat_interleave(ww)
+        x = (heat * gx).sum(-1)
+        y = (heat * gy).sum(-1)
+        z = (heat * maps[:, N_LANDMARKS:].reshape(b, N_LANDMARKS, hh * ww)).sum(-1)
+        return torch.stack([x, y, z], dim=-1)
+
+
 class HandLandmarkNet(nn.Module):
     """`(B, 3, S, S) -> ((B, 21, 3) landmarks, (B, 21) confidence logits)`."""
 
-    def __init__(self, width: float = 1.0, input_size: int = 224, dropout: float = 0.1) -> None:
+    def __init__(self, width: float = 1.0, input_size: int = 224, dropout: float = 0.1, head: str = "fc") -> None:
         super().__init__()
         if input_size < 64 or input_size % 32:
             raise ValueError(f"input_size must be a multiple of 32 and >= 64, got {input_size}")
-        self.input_size = input_size
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+        self.input_size, self.head = input_size, head
         self.backbone = MobileNetV3Small(width)
         f = self.backbone.out_features
-        self.landmark_head = nn.Sequential(nn.Linear(f, 512), nn.ReLU(), nn.Dropout(dropout), nn.Linear(512, 256),
-                                           nn.ReLU(), nn.Linear(256, N_LANDMARKS * 3))
+        if head == "fc":
+            self.landmark_head = nn.Sequential(nn.Linear(f, 512), nn.ReLU(), nn.Dropout(dropout),
+                                               nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, N_LANDMARKS * 3))
+            with torch.no_grad():
+                last = self.landmark_head[-1]
+                last.weight.mul_(0.1)
+                last.bias.copy_(torch.tensor([0.5, 0.5, 0.0]).repeat(N_LANDMARKS))
+        else:
+            self.landmark_head = IntegralHead(self.backbone.tap_channels, f)
         self.confidence_head = nn.Sequential(nn.Linear(f, 128), nn.ReLU(), nn.Linear(128, N_LANDMARKS))
-        with torch.no_grad():
-            last = self.landmark_head[-1]
-            last.weight.mul_(0.1)
-            last.bias.copy_(torch.tensor([0.5, 0.5, 0.0]).repeat(N_LANDMARKS))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.backbone(x)
-        return self.landmark_head(h).view(-1, N_LANDMARKS, 3), self.confidence_head(h)
+        if self.head == "fc":
+            h = self.backbone(x)
+            return self.landmark_head(h).view(-1, N_LANDMARKS, 3), self.confidence_head(h)
+        mid, top = self.backbone.forward_maps(x)
+        h = F.adaptive_avg_pool2d(top, 1).flatten(1)
+        return self.landmark_head(mid, top), self.confidence_head(h)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -63,7 +113,7 @@ def save_landmark_model(model: HandLandmarkNet, directory: str | os.PathLike[str
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     with atomic_write(directory / "model.safetensors") as f:
         f.write(save(state))
-    info = {"format": FORMAT, "arch": "mobilenetv3_small_hand", "width": model.backbone.width,
+    info = {"format": FORMAT, "arch": "mobilenetv3_small_hand", "head": model.head, "width": model.backbone.width,
             "input_size": model.input_size, "box_scale": BOX_SCALE, "skeleton": "mediapipe-hand-21",
             "parameters": count_parameters(model), **meta}
     write_json(directory / "model.json", info)
@@ -94,7 +144,8 @@ def load_landmark_model(directory: str | os.PathLike[str]) -> tuple[HandLandmark
     except (SafetensorError, ValueError, OSError) as err:
         raise ModelFileError(f"{weights}: unreadable safetensors file ({err})") from None
     try:
-        model = HandLandmarkNet(width=float(info["width"]), input_size=int(info["input_size"]))
+        model = HandLandmarkNet(width=float(info["width"]), input_size=int(info["input_size"]),
+                                head=str(info.get("head", "fc")))
         model.load_state_dict(state)
     except (KeyError, ValueError, RuntimeError) as err:
         raise ModelFileError(f"{weights}: weights do not match model.json ({str(err).splitlines()[0]})") from None

@@ -107,6 +107,8 @@ class MobileNetV3Small(nn.Module):
             layers.append(InvertedResidual(cin, e, o, kernel, se, act, stride))
             cin = o
         self.out_features = 6 * cin
+        self.tap = len(layers) - 1 - next(i for i, b in enumerate(reversed(SMALL_BLOCKS)) if b[5] == 2) - 1
+        self.tap_channels = make_divisible(SMALL_BLOCKS[self.tap - 1][2] * width)
         layers.append(ConvBNAct(cin, self.out_features, 1, act="hardswish"))
         self.features = nn.Sequential(*layers)
         self.register_buffer("mean", torch.tensor(IMAGE_MEAN).view(1, 3, 1, 1), persistent=False)
@@ -126,3 +128,9 @@ class MobileNetV3Small(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = (x - self.mean) / self.std
         return F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
+
+    def forward_maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(stride-16 map (B, tap_channels, H/16, W/16), final map (B, out_features, H/32, W/32))`."""
+        x = (x - self.mean) / self.std
+        mid = self.features[: self.tap + 1](x)
+        return mid, self.features[self.tap + 1:](mid)

@@ -4,6 +4,8 @@
 accuracy/F1 monitoring), so this is a small loop in the same style: AdamW, cosine schedule with warm-up,
 gradient clipping, early stopping on held-out error, best weights kept, a CSV log, a safetensors + JSON artifact.
 Held-out data are whole groups (videos, or photo folders) from the manifest, never frames of a training video.
+Two kinds: `val` groups pick the epoch (best weights, early stopping); `held_out` groups are the test set, only
+evaluated at the end, so the reported error was not used to choose anything.
 """
 
 from __future__ import annotations
@@ -86,10 +88,12 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
                          input_size: int | None = None, held_out: Sequence[str] = (), epochs: int = 20,
                          batch_size: int = 32, lr: float = 2e-3, weight_decay: float = 1e-4,
                          grad_clip: float = 5.0, patience: int = 6, seed: int = 0, threads: int = 2,
+                         val: Sequence[str] = (),
                          augment: CropAugment | None = CropAugment(), max_minutes: float = 0.0,
                          init: str | os.PathLike[str] | None = None, progress: bool = True) -> dict[str, Any]:
-    """Train on every group but `held_out`, keep the weights with the lowest held-out error (train loss when
-    nothing is held out), write the model to `out_dir` and return a summary (history, held-out report).
+    """Train on every group but `held_out` and `val`, keep the weights with the lowest error on `val` (the last
+    weights when there is no `val`), write the model to `out_dir` and return a summary (history, a report on
+    `val`, and a report on the `held_out` test groups, which choose nothing).
     `max_minutes` > 0 stops after the epoch that passes that budget. `init` starts from a saved model folder
     (fine-tuning, e.g. on a user's own recordings; its width and input size win)."""
     from gestura.landmarks.cnn import create_landmark_model
@@ -100,7 +104,11 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
     overrides = {k: v for k, v in (("width", width), ("input_size", input_size)) if v is not None}
     model = load_landmark_model(init)[0] if init is not None else create_landmark_model(arch, **overrides)
     rows = read_manifest(data_dir)
-    train_ids, val_ids = split_sources(rows, held_out)
+    overlap = set(val) & set(held_out)
+    if overlap:
+        raise ConfigError(f"group(s) {sorted(overlap)} are both validation and held-out test groups")
+    train_ids, _ = split_sources(rows, [*held_out, *val])
+    val_ids = [r["source_id"] for r in rows if r["group"] in set(val)]
     train_ds = CropDataset(data_dir, train_ids, model.input_size, augment, seed)
     loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True, drop_last=len(train_ds) > batch_size,
                         generator=torch.Generator().manual_seed(seed))
@@ -134,11 +142,11 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
                "lr": float(opt.param_groups[0]["lr"])}
         model.eval()
         if val_ids:
-            rep = evaluate_landmark_model(model, data_dir, list(held_out))["overall"]
+            rep = evaluate_landmark_model(model, data_dir, list(val))["overall"]
             row.update({"val_err_box": rep["err_box"], "val_pck_0.1": rep["pck_0.1"]})
         row["seconds"] = time.perf_counter() - t0
         history.append(row)
-        value = row.get("val_err_box", row["train_loss"])
+        value = row.get("val_err_box", -epoch)
         if value < best - 1e-6:
             best, bad = value, 0
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -152,10 +160,14 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
         model.load_state_dict(best_state)
     model.eval()
     out = Path(out_dir)
-    report = evaluate_landmark_model(model, data_dir, list(held_out)) if val_ids else None
+    report = evaluate_landmark_model(model, data_dir, list(held_out)) if held_out else None
+    val_report = evaluate_landmark_model(model, data_dir, list(val)) if val else None
     summary = {"arch": arch, "parameters": count_parameters(model), "train_groups":
                sorted({r["group"] for r in rows if r["source_id"] in train_ids}), "held_out": list(held_out),
-               "n_train_crops": len(train_ds), "epochs_run": len(history), "seconds": time.perf_counter() - t_start,
+               "val": list(val), "n_train_crops": len(train_ds), "epochs_run": len(history),
+               "best_epoch": int(np.argmin([h.get("val_err_box", -i) for i, h in enumerate(history)])) + 1,
+               "seconds": time.perf_counter() - t_start,
+               "val_report": val_report["overall"] if val_report else None,
                "held_out_report": report["overall"] if report else None}
     save_landmark_model(model, out, **{k: v for k, v in summary.items() if k != "seconds"})
     buf = io.StringIO()

@@ -1,0 +1,42 @@
+"""The landmark trainer keeps validation (chooses the epoch) and held-out test groups (choose nothing) apart."""
+
+import numpy as np
+import pytest
+
+from gestura.errors import ConfigError
+
+
+def _fake_teacher(root, groups=("a", "b", "c"), n=6, size=64):
+    from gestura.io import write_npz, write_text
+
+    rng = np.random.default_rng(0)
+    (root / "crops").mkdir(parents=True)
+    lines = ["source_id,group,path,n_hands,n_background"]
+    for g in groups:
+        lms = rng.uniform(0.2, 0.8, (n, 21, 3)).astype(np.float32)
+        bg = np.zeros(n, bool)
+        bg[-1] = True
+        write_npz(root / "crops" / f"{g}.npz", {
+            "crops": rng.integers(0, 255, (n, size, size, 3), dtype=np.uint8), "landmarks": lms,
+            "hand_left": np.zeros(n, bool), "score": np.ones(n, np.float32), "frame": np.arange(n, dtype=np.int32),
+            "box": np.ones((n, 3), np.float32), "in_frame": ~bg, "hand_px": np.full(n, 50.0, np.float32),
+            "background": bg, "ok": ~bg})
+        lines.append(f"{g},{g},{g}.mp4,{n - 1},1")
+    write_text(root / "manifest.csv", "\n".join(lines) + "\n")
+    return root
+
+
+def test_val_and_held_out_groups_are_separate(tmp_path):
+    from gestura.landmarks.cnn.train import train_landmark_model
+
+    data = _fake_teacher(tmp_path / "data")
+    with pytest.raises(ConfigError, match="both validation and held-out"):
+        train_landmark_model(data, tmp_path / "m0", held_out=["b"], val=["b"], epochs=1, progress=False)
+    s = train_landmark_model(data, tmp_path / "m", arch="mobilenetv3_small_050_hand", width=0.25, input_size=64,
+                             held_out=["c"], val=["b"], epochs=2, batch_size=4, threads=1, progress=False)
+    assert s["train_groups"] == ["a"] and s["val"] == ["b"] and s["held_out"] == ["c"]
+    assert s["n_train_crops"] == 6 and 1 <= s["best_epoch"] <= 2
+    assert s["val_report"]["n"] == 5 and s["held_out_report"]["n"] == 5
+    assert all("val_err_box" in h for h in s["history"])
+    with pytest.raises(ConfigError, match="not in the dataset"):
+        train_landmark_model(data, tmp_path / "m1", val=["zz"], epochs=1, progress=False)
