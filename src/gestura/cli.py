@@ -615,9 +615,12 @@ def landmarks_dataset(
 def landmarks_train(
     data: Annotated[Path, typer.Argument(help="Teacher dataset folder (from `gestura landmarks dataset`).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Model folder to write.")],
-    held_out: Annotated[Optional[list[str]], typer.Option("--held-out", help="Group (video) to hold out; "
-                                                          "repeat for several.")] = None,
-    arch: Annotated[str, typer.Option(help="Registered landmark model.")] = "mobilenetv3_small_hand_160",
+    held_out: Annotated[Optional[list[str]], typer.Option("--held-out", help="Test group (video) to hold out "
+                                                          "and report on; repeat for several.")] = None,
+    val: Annotated[Optional[list[str]], typer.Option("--val", help="Validation group that picks the best epoch "
+                                                     "(early stopping); repeat for several.")] = None,
+    arch: Annotated[str, typer.Option(help="Registered landmark model (`_integral`: heatmap head).")
+                    ] = "mobilenetv3_small_hand_160",
     input_size: Annotated[Optional[int], typer.Option("--input-size", help="160, 192 or 224.")] = None,
     width: Annotated[Optional[float], typer.Option(help="Width multiplier.")] = None,
     epochs: Annotated[int, typer.Option()] = 20,
@@ -632,10 +635,11 @@ def landmarks_train(
     from gestura.landmarks.cnn.train import train_landmark_model
 
     s = train_landmark_model(data, out_dir, arch=arch, input_size=input_size, width=width,
-                             held_out=held_out or [], epochs=epochs, batch_size=batch_size, lr=lr,
+                             held_out=held_out or [], val=val or [], epochs=epochs, batch_size=batch_size, lr=lr,
                              threads=threads, seed=seed, init=init)
-    rep = s["held_out_report"]
-    tail = f"; held-out error {rep['err_box']:.3f} of box, PCK@0.2 {rep['pck_0.2']:.2f}" if rep else ""
+    rep, vrep = s["held_out_report"], s["val_report"]
+    tail = f"; validation error {vrep['err_box']:.3f} of box (epoch {s['best_epoch']})" if vrep else ""
+    tail += f"; held-out error {rep['err_box']:.3f} of box, PCK@0.2 {rep['pck_0.2']:.2f}" if rep else ""
     out.print(f"{out_dir}: {s['parameters']:,} parameters, {s['epochs_run']} epochs on {s['n_train_crops']} "
               f"crops{tail}")
 
