@@ -45,6 +45,8 @@ def main() -> None:
     ap.add_argument("--crops", type=int, default=40, help="held-out crops timed per method and round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--frames", type=int, default=120, help="frames per held-out video for tracking FPS")
+    ap.add_argument("--skip-frac", type=float, default=0.0, help="start tracking this far into each video (for a "
+                    "model trained on the early frames of the same videos: scripts/cnn_time_split.py)")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--classifier", type=Path, default=None, help="gesture artifact for the downstream comparison "
                     "(default: the embedded default)")
@@ -140,11 +142,14 @@ def main() -> None:
 
     # ---- whole-frame tracking on the held-out videos
     track = {}
-    videos = [Path(r["path"]) for r in rows if r["group"] in held and Path(r["path"]).suffix.lower() == ".mp4"]
+    videos = list(dict.fromkeys(Path(r["path"]) for r in rows
+                                if r["group"] in held and Path(r["path"]).suffix.lower() == ".mp4"))
     for video in videos:
         with open_source(video) as src:
-            frames = [f for f, _ in zip(src, range(args.frames))]
-        entry = {"frames": len(frames), "size": list(frames[0].size)}
+            frames = list(src)
+        start = int(len(frames) * args.skip_frac)
+        frames = frames[start:start + args.frames]
+        entry = {"frames": len(frames), "first_frame": start, "size": list(frames[0].size)}
         mp = MediaPipeHands(max_hands=1, static_image_mode=False)
         t = time.perf_counter()
         ref = [mp.process(f) for f in frames]

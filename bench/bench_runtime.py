@@ -84,22 +84,9 @@ def play_commands(rec, seq) -> list[tuple[float, str, str]]:
 
 def concat(seqs, fps: float = 30.0):
     """Concatenate the hand streams of many clips into one stream at `fps`, back to back (no gap)."""
-    from gestura.landmarks.sequence import LandmarkSequence
+    from gestura.data.streams import concat_clips
 
-    hands = ("left_hand", "right_hand")
-    parts = {h: [] for h in hands}
-    pres = {h: [] for h in hands}
-    for s in seqs:
-        for h in hands:
-            if h in s.streams:
-                parts[h].append(s.streams[h][..., :3])
-                pres[h].append(s.present[h])
-            else:
-                parts[h].append(np.zeros((s.n_frames, 21, 3), np.float32))
-                pres[h].append(np.zeros(s.n_frames, bool))
-    streams = {h: np.concatenate(parts[h]) for h in hands}
-    present = {h: np.concatenate(pres[h]) for h in hands}
-    return LandmarkSequence.from_arrays(streams, fps, present=present, video_id="concat")
+    return concat_clips(seqs, fps)
 
 
 def false_activations(rec, args) -> list[dict]:

@@ -5,7 +5,8 @@
 
 Data: every session of ../shared/datasets/presentation-streams (Apache-2.0; 2 people, 5 sessions, 7 gestures +
 rest), windows labelled by `gestura.data.streams` (1 s at 30 Hz, 0.3 s reaction shift + overlap rule, hard
-negatives from the return movement), plus windows cut by the same rule from generated continuous sessions of
+negatives from the return movement), `--signing` hard-negative windows of real signing (one signer of
+asl-traduttore words, MIT), plus windows cut by the same rule from generated continuous sessions of
 `--generated` people (`gestura.data.streams.generated_stream_windows`: all eleven gesture classes, so
 zooming_in/out_full_hand, point_one and point_two, which the real streams lack, come with their own rests and
 return movements; both swipe styles, both hands, camera distance changes). Both go through the runtime's landmark
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--augment", action="store_true", help="on-the-fly augmentation (the leave-one-person-out "
                     "runs of the recipe use none)")
     ap.add_argument("--generated", type=int, default=6, help="generated people (2 sessions each) to add")
+    ap.add_argument("--signing", type=int, default=1500, help="hard-negative windows of real signing (asl-traduttore "
+                    "words, signer TheCamNelson only, MIT licence; 0: none)")
     ap.add_argument("--results", type=Path, default=ROOT / "runs" / "issue9",
                     help="folder of the leave-one-person-out result JSONs quoted in the model card")
     args = ap.parse_args(argv)
@@ -63,10 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     real = cut_dataset_windows(streams, wcfg, rng)
     gen = generated_stream_windows(args.generated, wcfg, rng, seed=args.seed + 101,
                                    transform=lambda s: smooth_sequence(s, SmoothingConfig()))
-    clips = real + gen
+    neg = signing_negatives(args.signing, wcfg, rng) if args.signing else []
+    clips = real + gen + neg
     labels = sorted({str(c.label) for c in clips})
     lopo = {}
-    for f in sorted(args.results.glob(f"{args.model}_generated.json")):
+    for f in [args.results / f"{args.model}_generated_signing.json"]:
+        if not f.is_file():
+            print(f"{f}: not found; the model card will not quote leave-one-person-out results", file=sys.stderr)
+            continue
         d = json.loads(f.read_text())
         lopo = {k: {n: {m: v[n][m] for m in ("hit_rate", "confusion_rate", "false_per_hour")}
                     for n in ("default_thresholds", "tuned_on_train", "tuned_on_held_session") if n in v}
@@ -75,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         "data": {"real": "presentation-streams (../shared/datasets, Apache-2.0): joschua s1-s3, meric s1-s2",
                  "generated": f"gestura.data.streams.generated_stream_windows: {args.generated} generated people x "
                               "2 sessions, all eleven gesture classes",
+                 "hard_negatives": f"{len(neg)} windows of real signing ({SIGNING_NOTE})" if neg else "none",
                  "windows": wcfg.to_dict(), "n_real_windows": len(real), "n_generated_windows": len(gen)},
         "licence": "Apache-2.0",
         "leave_one_person_out": lopo or "see docs/results.md, section Presentation streams",
@@ -88,10 +96,27 @@ def main(argv: list[str] | None = None) -> int:
     from gestura.io import write_text
 
     write_text(args.out / "README.md", model_card(res.bundle, len(real), len(gen), args))
+    print(f"windows: {len(real)} real, {len(gen)} generated, {len(neg)} signing negatives", file=sys.stderr)
     size = sum(p.stat().st_size for p in args.out.iterdir()) / 1e6
     print(f"wrote {args.out} ({size:.2f} MB, {len(labels)} labels, {len(clips)} windows, "
           f"{time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     return 0
+
+
+SIGNING = ROOT.parent / "shared" / "datasets" / "asl-traduttore" / "words"
+SIGNING_BY = "TheCamNelson"
+SIGNING_NOTE = "asl-traduttore words, signer TheCamNelson only, MIT licence; the other signers stay held out"
+
+
+def signing_negatives(n: int, wcfg, rng: np.random.Generator) -> list:
+    """`unknown` windows of one signer's sign clips played back to back (people move their hands while talking;
+    that must not fire commands). The runtime benchmark counts false commands on the OTHER signers."""
+    from gestura.data.formats import load_dataset
+    from gestura.data.streams import background_windows
+
+    seqs = [s for s in load_dataset(SIGNING).sequences if s.subject == SIGNING_BY]
+    seqs = [seqs[i] for i in rng.permutation(len(seqs))]
+    return background_windows(seqs, wcfg, rng, max_windows=n, video_id=f"signing-{SIGNING_BY}")
 
 
 def model_card(bundle, n_real: int, n_gen: int, args: argparse.Namespace) -> str:
@@ -112,7 +137,7 @@ def model_card(bundle, n_real: int, n_gen: int, args: argparse.Namespace) -> str
 gestures: swipes x4, fist, rotate_left/right, with the rests between them as `unknown`; licence Apache-2.0), plus
 {n_gen} windows of generated continuous sessions ({args.generated} people x 2 sessions, `gestura.data.synthetic`)
 for all eleven gestures, so zooming_in/out_full_hand, point_one and point_two, which the real streams lack, are
-covered. Windows: 1 s at 30 Hz (timestamps resampled), labels from the prompts shifted 0.3 s plus an overlap
+covered. {bundle.meta['data'].get('hard_negatives', 'no')} as `unknown` hard negatives. Windows: 1 s at 30 Hz (timestamps resampled), labels from the prompts shifted 0.3 s plus an overlap
 rule, the return movement after each swipe as a hard negative (docs/streams.md).
 
 - Architecture: `{args.model}`, features `feature-schema-v1` (147 per frame, left
@@ -127,7 +152,8 @@ rule, the return movement after each swipe as a hard negative (docs/streams.md).
 its own. The same recipe trained on one person and scored event by event on the other (and, in the last rows,
 within one person: sessions 1+2 -> 3), with the default decision settings, settings tuned on the training
 playbacks, and settings tuned on a held-out session of the training person (`scripts/stream_experiments.py model
---model {args.model} --mix-generated {args.generated} --tune-on-held-session`, docs/results.md):
+--model {args.model} --mix-generated {args.generated} --signing-negatives {args.signing} --tune-on-held-session`,
+docs/results.md):
 
 {table}
 

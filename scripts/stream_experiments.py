@@ -171,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mix-generated", type=int, default=0, metavar="N",
                     help="add windows of N generated people's sessions (all 11 gesture classes) to every training "
                          "set: the recipe of the packaged default")
+    ap.add_argument("--signing-negatives", type=int, default=0, metavar="N",
+                    help="add N unknown windows of real signing (as the packaged default does)")
     ap.add_argument("--tune-on-held-session", action="store_true",
                     help="also tune decisions on a held-out session of the training person (one more training "
                          "per fold, on the other sessions), not on the training playbacks")
@@ -185,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     global TRAIN_WINDOWS, PRETRAIN, AUGMENT, MIX_GENERATED, TUNE_HELD
     PRETRAIN, AUGMENT, MIX_GENERATED, TUNE_HELD = (args.pretrain, args.augment, args.mix_generated,
                                                    args.tune_on_held_session)
+    global SIGNING_NEGATIVES
+    SIGNING_NEGATIVES = args.signing_negatives
     global BASE_NAME
     BASE_NAME = args.base
     ADAPT.update(epochs=args.adapt_epochs, lr=args.adapt_lr, backbone_lr_mult=args.backbone_mult)
@@ -257,6 +261,11 @@ def train_fold(seqs: list[Any], train_s: list[str], model: str, epochs: int, see
     clips = cut_dataset_windows(runtime_smoothed(by_session(seqs, train_s)), wcfg, rng)
     if MIX_GENERATED:
         clips += generated_windows(MIX_GENERATED, wcfg, rng, seed)
+    if SIGNING_NEGATIVES:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from build_default_model_real import signing_negatives
+
+        clips += signing_negatives(SIGNING_NEGATIVES, wcfg, rng)
     labels = sorted({c.label for c in clips})
     init = pretrain(model, epochs, seed) if PRETRAIN else None
     res = fit_clips(clips, labels, model=model, model_params=MODEL_PARAMS.get(model), epochs=epochs,
@@ -280,6 +289,7 @@ def generated_windows(n_subjects: int, wcfg: Any, rng: np.random.Generator, seed
 BASE_NAME = None
 MIX_GENERATED = 0  # --mix-generated N: windows of N generated people added to every training set
 TUNE_HELD = False  # --tune-on-held-session
+SIGNING_NEGATIVES = 0  # --signing-negatives N
 ADAPT = {"epochs": 6, "lr": 2e-3, "backbone_lr_mult": 0.1}
 PRETRAIN = False  # --pretrain: two-phase transfer (generated gestures -> streams)
 AUGMENT = False  # on-the-fly augmentation re-featurises every window every epoch: too slow on the shared CPU
@@ -304,7 +314,8 @@ def run_model(seqs: list[Any], model: str, out: Path, epochs: int) -> dict[str, 
 
     torch.set_num_threads(1)
     results: dict[str, Any] = {"model": model + ("+pretrain" if PRETRAIN else "") + ("+augment" if AUGMENT else "")
-                               + (f"+generated{MIX_GENERATED}" if MIX_GENERATED else ""),
+                               + (f"+generated{MIX_GENERATED}" if MIX_GENERATED else "")
+                               + (f"+signing{SIGNING_NEGATIVES}" if SIGNING_NEGATIVES else ""),
                                "epochs": epochs, "params": MODEL_PARAMS.get(model, {})}
     for fold, (train_s, test_s) in FOLDS.items():
         res, wcfg, clips = train_fold(seqs, train_s, model, epochs)
@@ -357,7 +368,8 @@ def run_enroll(seqs: list[Any], model: str, out: Path, epochs: int, ks: tuple[in
     from gestura.training.enroll import adapt, replay_set, takes_from_stream
 
     torch.set_num_threads(1)
-    results: dict[str, Any] = {"model": model, "ks": list(ks), "adapt": dict(ADAPT)}
+    results: dict[str, Any] = {"model": model + (f"+generated{MIX_GENERATED}" if MIX_GENERATED else ""),
+                               "ks": list(ks), "adapt": dict(ADAPT)}
     for fold in ("joschua->meric", "meric->joschua"):
         train_s, test_s = FOLDS[fold]
         saved = out.parent / f"{BASE_NAME or model}_{fold.replace('->', '_to_')}"
@@ -371,6 +383,8 @@ def run_enroll(seqs: list[Any], model: str, out: Path, epochs: int, ks: tuple[in
 
             clips = cut_dataset_windows(runtime_smoothed(by_session(seqs, train_s)), TRAIN_WINDOWS,
                                         np.random.default_rng(0))
+            if MIX_GENERATED:
+                clips += generated_windows(MIX_GENERATED, TRAIN_WINDOWS, np.random.default_rng(0))
         test = by_session(seqs, test_s)
         first, rest = test[0], test[1:]
         rows = {}

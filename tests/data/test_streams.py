@@ -12,7 +12,7 @@ from gestura.data.streams import (
     resample_sequence,
     stream_prompts,
 )
-from gestura.errors import ConfigError
+from gestura.errors import ConfigError, InputError
 from gestura.landmarks.sequence import LandmarkSequence
 
 
@@ -115,3 +115,18 @@ def test_generated_stream_windows_cover_the_classes_the_real_streams_lack() -> N
     assert all(c.n_frames == cfg.window_frames for c in clips)
     only = generated_stream_windows(1, cfg, np.random.default_rng(0), reps=1, classes=("fist",))
     assert {str(c.label) for c in only} <= {"fist", "unknown"}
+
+
+def test_background_windows_are_unknown_hard_negatives_across_clips() -> None:
+    from gestura.data.streams import background_windows, concat_clips
+
+    a, b = _stream(30.0, seed=1).slice(0, 40), _stream(30.0, seed=2).slice(0, 50)
+    joined = concat_clips([a, b], fps=30.0)
+    assert joined.n_frames == 90 and set(joined.frame_labels) == {"unknown"}
+    assert np.allclose(joined.streams["right_hand"][40:], b.streams["right_hand"][..., :3])
+    cfg = StreamWindowConfig(stride_s=0.1)
+    clips = background_windows([a, b], cfg)
+    assert len(clips) >= 5 and all(c.label == "unknown" and c.attrs["hard_negative"] for c in clips)
+    assert len(background_windows([a, b], cfg, np.random.default_rng(0), max_windows=3)) == 3
+    with pytest.raises(InputError, match="no clips"):
+        concat_clips([])

@@ -173,6 +173,42 @@ def generated_stream_windows(
     return cut_dataset_windows(seqs, cfg, rng)
 
 
+def concat_clips(seqs: Sequence[LandmarkSequence], fps: float = 30.0, video_id: str = "concat",
+                 hands: Sequence[str] = ("left_hand", "right_hand")) -> LandmarkSequence:
+    """The hand streams of many clips back to back (no gap) as one stream at `fps`, every frame `unknown`.
+
+    Recorded sign clips played one after another stand in for a person who moves their hands without meaning
+    a command; the hand jumps between clips, which a camera never shows, so this is a harsher test than life.
+    """
+    if not seqs:
+        raise InputError(f"{video_id}: no clips to concatenate")
+    streams, present = {}, {}
+    for h in hands:
+        streams[h] = np.concatenate([s.streams[h][..., :3] if h in s.streams
+                                     else np.zeros((s.n_frames, 21, 3), np.float32) for s in seqs])
+        present[h] = np.concatenate([s.present[h] if h in s.streams else np.zeros(s.n_frames, bool)
+                                     for s in seqs])
+    n = len(streams[hands[0]])
+    return LandmarkSequence.from_arrays(streams, fps, present=present, video_id=video_id,
+                                        frame_labels=np.full(n, "unknown", dtype=object).astype(str))
+
+
+def background_windows(seqs: Sequence[LandmarkSequence], cfg: StreamWindowConfig = StreamWindowConfig(),
+                       rng: np.random.Generator | None = None, max_windows: int = 0,
+                       video_id: str = "background") -> list[LandmarkSequence]:
+    """`unknown` hard-negative windows from recordings that hold no control gesture (e.g. signing).
+
+    The clips are concatenated (`concat_clips`, in the given order) at `cfg.rate_hz` and cut like a stream;
+    `max_windows` > 0 keeps that many, drawn with `rng`.
+    """
+    stream = concat_clips(seqs, cfg.rate_hz, video_id)
+    clips = cut_stream_windows(stream, cfg, None)
+    if max_windows and len(clips) > max_windows:
+        pick = (rng or np.random.default_rng(0)).choice(len(clips), max_windows, replace=False)
+        clips = [clips[i] for i in sorted(pick)]
+    return [replace(c, attrs={**c.attrs, "hard_negative": True}) for c in clips]
+
+
 def window_label_counts(clips: Iterable[LandmarkSequence]) -> dict[str, int]:
     """Clip count per label (hard negatives also counted under `unknown/hard`)."""
     out: dict[str, int] = {}
