@@ -1,6 +1,9 @@
-"""Build the embedded default model (`src/gestura/assets/default/`) from the synthetic generator, reproducibly.
+"""Build the former, synthetic-only default model from the generator, reproducibly (into `runs/default-synthetic`).
 
     .venv/bin/python scripts/build_default_model.py [--out DIR] [--seed 0] [--epochs 14]
+
+The embedded default (`src/gestura/assets/default/`) is now built from the real presentation streams by
+`scripts/build_default_model_real.py`; this script stays as the synthetic baseline it is compared with.
 
 Data: continuous generated sessions (`gestura.data.synthetic.make_session`, every presentation class, several
 people of both swipe styles and both hands), resampled to 30 Hz by timestamps and cut into 24-frame windows
@@ -28,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "src" / "gestura" / "assets" / "default"
+OUT = ROOT / "runs" / "default-synthetic"
 WINDOW, STRIDE, RATE = 24, 2, 30.0
 N_TRAIN, N_VAL, SESSIONS, REPS = 14, 4, 2, 3
 NEG_DIR = ROOT.parent / "shared" / "datasets" / "asl-traduttore" / "words"

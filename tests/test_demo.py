@@ -19,6 +19,6 @@ def test_demo_recognises_most_gestures() -> None:
     text = buf.getvalue()
     assert "performed" in text and "Runtime cost per frame" in text
     assert summary["prompts"] == 10
-    assert summary["hits"] >= 6, text  # 7 of 10 with the synthetic default of scripts/build_default_model.py
+    assert summary["hits"] >= 6, text  # 9 of 10 with the real-stream default of scripts/build_default_model_real.py
     assert summary["false"] <= 3, text
     assert summary["frames"] > 300

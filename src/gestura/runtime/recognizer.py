@@ -126,7 +126,7 @@ class Recognizer:
         path = Path(artifact) if artifact is not None else DEFAULT_ARTIFACT
         if artifact is None and not (path / "model.json").is_file():
             raise ModelFileError(f"{path}: the embedded default model is missing; build it with "
-                                 "`python scripts/build_default_model.py`")
+                                 "`python scripts/build_default_model_real.py`")
         return cls(load_engine(path, options.engine, options.num_threads), options)
 
     # ------------------------------------------------------------------ offline
