@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                          "set: the recipe of the packaged default")
     ap.add_argument("--signing-negatives", type=int, default=0, metavar="N",
                     help="add N unknown windows of real signing (as the packaged default does)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of window sampling and training")
     ap.add_argument("--tune-on-held-session", action="store_true",
                     help="also tune decisions on a held-out session of the training person (one more training "
                          "per fold, on the other sessions), not on the training playbacks")
@@ -187,8 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     global TRAIN_WINDOWS, PRETRAIN, AUGMENT, MIX_GENERATED, TUNE_HELD
     PRETRAIN, AUGMENT, MIX_GENERATED, TUNE_HELD = (args.pretrain, args.augment, args.mix_generated,
                                                    args.tune_on_held_session)
-    global SIGNING_NEGATIVES
-    SIGNING_NEGATIVES = args.signing_negatives
+    global SIGNING_NEGATIVES, SEED
+    SIGNING_NEGATIVES, SEED = args.signing_negatives, args.seed
     global BASE_NAME
     BASE_NAME = args.base
     ADAPT.update(epochs=args.adapt_epochs, lr=args.adapt_lr, backbone_lr_mult=args.backbone_mult)
@@ -290,6 +291,7 @@ BASE_NAME = None
 MIX_GENERATED = 0  # --mix-generated N: windows of N generated people added to every training set
 TUNE_HELD = False  # --tune-on-held-session
 SIGNING_NEGATIVES = 0  # --signing-negatives N
+SEED = 0  # --seed
 ADAPT = {"epochs": 6, "lr": 2e-3, "backbone_lr_mult": 0.1}
 PRETRAIN = False  # --pretrain: two-phase transfer (generated gestures -> streams)
 AUGMENT = False  # on-the-fly augmentation re-featurises every window every epoch: too slow on the shared CPU
@@ -315,10 +317,11 @@ def run_model(seqs: list[Any], model: str, out: Path, epochs: int) -> dict[str, 
     torch.set_num_threads(1)
     results: dict[str, Any] = {"model": model + ("+pretrain" if PRETRAIN else "") + ("+augment" if AUGMENT else "")
                                + (f"+generated{MIX_GENERATED}" if MIX_GENERATED else "")
-                               + (f"+signing{SIGNING_NEGATIVES}" if SIGNING_NEGATIVES else ""),
+                               + (f"+signing{SIGNING_NEGATIVES}" if SIGNING_NEGATIVES else "")
+                               + (f" (seed {SEED})" if SEED else ""),
                                "epochs": epochs, "params": MODEL_PARAMS.get(model, {})}
     for fold, (train_s, test_s) in FOLDS.items():
-        res, wcfg, clips = train_fold(seqs, train_s, model, epochs)
+        res, wcfg, clips = train_fold(seqs, train_s, model, epochs, SEED)
         print(fold, model, f"trained on {len(clips)} windows in {res.seconds:.0f}s", file=sys.stderr, flush=True)
         res.bundle.save(out.parent / f"{out.stem}_{fold.replace('->', '_to_').replace(' ', '_').replace('+', '')}")
         labels = res.bundle.labels
@@ -332,7 +335,7 @@ def run_model(seqs: list[Any], model: str, out: Path, epochs: int) -> dict[str, 
         row = score_both(test_pbs, labels, DecisionConfig(), tuned)
         if TUNE_HELD and len(train_s) > 1:
             inner, held = train_s[:-1], train_s[-1:]
-            res_in, _, _ = train_fold(seqs, inner, model, epochs)
+            res_in, _, _ = train_fold(seqs, inner, model, epochs, SEED)
             held_pbs = play_bundle(res_in.bundle, by_session(seqs, held))
             tuned_h, summary_h = tune_decision(held_pbs, DecisionConfig(), **{**TUNE_GRID, "per_class": True})
             from gestura.evaluation.streams import merge_scores, replay_decisions, score_playback

@@ -22,3 +22,17 @@ def test_demo_recognises_most_gestures() -> None:
     assert summary["hits"] >= 6, text  # 9 of 10 with the real-stream default of scripts/build_default_model_real.py
     assert summary["false"] <= 3, text
     assert summary["frames"] > 300
+
+
+@pytest.mark.real_data
+@pytest.mark.skipif(not (DEFAULT_ARTIFACT / "model.json").is_file(), reason="embedded default not built")
+def test_demo_plays_a_real_stream_next_to_its_prompts(shared_datasets) -> None:
+    from gestura.demo import run_demo
+
+    buf = io.StringIO()
+    summary = run_demo(stream=shared_datasets / "presentation-streams" / "meric_s1.npz",
+                       console=Console(file=buf, width=140))
+    text = buf.getvalue()
+    assert summary["prompts"] == 70 and summary["frames"] > 3000
+    assert "trained on this recording" in text  # the default saw this stream: say so, do not pass it off as accuracy
+    assert 0 < summary["hits"] <= 70

@@ -51,6 +51,9 @@ def run_demo(seed: int = 0, console: Console | None = None, video: str | Path | 
         seq, prompts = _load_stream(Path(stream))
         console.print(f"Playing the recorded stream [cyan]{stream}[/] ({seq.n_frames} frames, "
                       f"{seq.duration:.0f} s) through the runtime.")
+        if _trained_on(artifact, Path(stream)):
+            console.print("[yellow]Note:[/] this model was trained on this recording, so the timeline shows the "
+                          "runtime at work, not accuracy on a new person (see its model card for that).")
     else:
         seq, prompts = _generated_session(seed)
         console.print(f"A generated person (seed {seed}) performs {len(prompts)} gestures in "
@@ -61,6 +64,18 @@ def run_demo(seed: int = 0, console: Console | None = None, video: str | Path | 
     _cost(costs, wall, seq, console)
     summary.update(frame_cost_ms=float(np.mean(costs)), frames=len(costs))
     return summary
+
+
+def _trained_on(artifact: str | Path | None, stream: Path) -> bool:
+    """Whether the model card data of `artifact` names the dataset folder `stream` comes from."""
+    from gestura.io import read_json
+    from gestura.runtime.recognizer import DEFAULT_ARTIFACT
+
+    try:
+        meta = read_json(Path(artifact or DEFAULT_ARTIFACT) / "model.json").get("meta") or {}
+    except Exception:  # noqa: BLE001 - a card we cannot read just means no note
+        return False
+    return stream.resolve().parent.name in str(meta.get("data", ""))
 
 
 # ---------------------------------------------------------------------------------------------- sources
