@@ -624,6 +624,8 @@ def landmarks_train(
     input_size: Annotated[Optional[int], typer.Option("--input-size", help="160, 192 or 224.")] = None,
     width: Annotated[Optional[float], typer.Option(help="Width multiplier.")] = None,
     epochs: Annotated[int, typer.Option()] = 20,
+    patience: Annotated[int, typer.Option(help="Stop after this many epochs without a better validation "
+                                          "error.")] = 6,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 32,
     lr: Annotated[float, typer.Option()] = 2e-3,
     threads: Annotated[int, typer.Option(help="torch threads.")] = 2,
@@ -635,8 +637,8 @@ def landmarks_train(
     from gestura.landmarks.cnn.train import train_landmark_model
 
     s = train_landmark_model(data, out_dir, arch=arch, input_size=input_size, width=width,
-                             held_out=held_out or [], val=val or [], epochs=epochs, batch_size=batch_size, lr=lr,
-                             threads=threads, seed=seed, init=init)
+                             held_out=held_out or [], val=val or [], epochs=epochs, patience=patience,
+                             batch_size=batch_size, lr=lr, threads=threads, seed=seed, init=init)
     rep, vrep = s["held_out_report"], s["val_report"]
     tail = f"; validation error {vrep['err_box']:.3f} of box (epoch {s['best_epoch']})" if vrep else ""
     tail += f"; held-out error {rep['err_box']:.3f} of box, PCK@0.2 {rep['pck_0.2']:.2f}" if rep else ""
