@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces docs/results.md "Presentation streams" (issue 9). CPU only, about 40 min on a shared 2-core machine;
+# Reproduces docs/results.md "Presentation streams" (issue 9). CPU only, about 100 min on a 2-core machine;
 # run from the repo root. Steps are sequential and niced; JSON results land in runs/issue9/ (git-ignored) and
 # `scripts/stream_experiments.py table --out runs/issue9` prints the tables.
 set -euo pipefail
@@ -22,9 +22,21 @@ nice "$PY" scripts/stream_experiments.py enroll --model lstm --base lstm --adapt
 # 4. the runtime itself, frame by frame as `gestura live` runs it, on the held-out person (+ timeline PNG, cost)
 nice .venv/bin/gestura evaluate-stream runs/issue9/lstm_joschua_to_meric --data "$DATA" --split subject=meric \
   --out runs/issue9/eval_lstm_meric
-# 5. the synthetic-only embedded default on every real stream (people it never saw)
-nice .venv/bin/gestura evaluate-stream src/gestura/assets/default --data "$DATA" --fast \
+# 5. the former synthetic-only default on every real stream (people it never saw)
+nice "$PY" scripts/build_default_model.py --out runs/default-synthetic
+nice .venv/bin/gestura evaluate-stream runs/default-synthetic --data "$DATA" --fast \
   --out runs/issue9/eval_synthetic_default
-# 6. the candidate default trained on all real streams + generated zoom/point classes
-nice "$PY" scripts/build_default_model_real.py --out runs/issue9/default-real --model lstm --epochs 30
+# 6. the packaged default's recipe across people (real streams + generated sessions of every gesture + signing
+#    negatives), two seeds, with thresholds also tuned on a held-out session of the training person; the same
+#    with generated sessions only; enrolment on the latter's bundles
+nice "$PY" scripts/stream_experiments.py model --model lstm --epochs 30 --mix-generated 6 --tune-on-held-session \
+  --out runs/issue9/lstm_generated.json
+nice "$PY" scripts/stream_experiments.py model --model lstm --epochs 30 --mix-generated 6 --signing-negatives 1500 \
+  --tune-on-held-session --out runs/issue9/lstm_generated_signing.json
+nice "$PY" scripts/stream_experiments.py model --model lstm --epochs 30 --mix-generated 6 --signing-negatives 1500 \
+  --seed 1 --out runs/issue9/lstm_generated_signing_seed1.json
+nice "$PY" scripts/stream_experiments.py enroll --model lstm --base lstm_generated --mix-generated 6 \
+  --adapt-epochs 15 --adapt-lr 3e-3 --backbone-mult 0.5 --out runs/issue9/enroll_lstm_generated.json
+# 7. the packaged default itself (its model card quotes runs/issue9/lstm_generated_signing.json)
+nice "$PY" scripts/build_default_model_real.py --epochs 30
 nice "$PY" scripts/stream_experiments.py table --out runs/issue9
