@@ -66,3 +66,21 @@ def test_adapt_keeps_shared_head_rows_and_enroll_writes_an_artifact(tmp_path) ->
     assert "swiping_right" in personal.labels and set(labels) <= set(personal.labels)
     assert info["takes"] > 0 and personal.meta["enrolment"]["k"] == 2
     assert "decision" in personal.meta
+
+
+@pytest.mark.real_data
+def test_enroll_from_a_video_records_prompts_on_the_video_clock(shared_datasets, tmp_path) -> None:
+    """`--source VIDEO` replays the prompt script on the video's timestamps through MediaPipe, then adapts."""
+    from gestura.artifact import ModelBundle
+    from gestura.runtime.recognizer import DEFAULT_ARTIFACT
+    from gestura.training.enroll import enroll, record_prompted
+
+    video = shared_datasets / "media" / "mediapipe-samples" / "open_hand_video.mp4"
+    seq = record_prompted(str(video), ["fist", "point_one"], k=1)
+    labels = list(dict.fromkeys(seq.frame_labels))
+    assert labels[:2] == ["unknown", "fist"] and "point_one" in labels  # 2 s lead, then 1 s prompt + 2 s rest
+    first = seq.t[list(seq.frame_labels).index("fist")] - seq.t[0]
+    assert 1.9 <= first <= 2.2
+    info = enroll(DEFAULT_ARTIFACT, str(video), tmp_path / "me", k=1, seed=0)
+    assert info["takes"] > 0
+    assert ModelBundle.load(tmp_path / "me").labels == ModelBundle.load(DEFAULT_ARTIFACT).labels
