@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=25)
     ap.add_argument("--pretrain", action="store_true", help="pretrain on generated gestures, then fine-tune")
     ap.add_argument("--augment", action="store_true", help="on-the-fly augmentation (slower)")
+    ap.add_argument("--motion-amplitude", type=float, default=0.0,
+                    help="with --augment: also scale the hand's travel by exp(U(-a, a))")
     ap.add_argument("--mix-generated", type=int, default=0, metavar="N",
                     help="add windows of N generated people's sessions (all 11 gesture classes) to every training "
                          "set: the recipe of the packaged default")
@@ -188,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     global TRAIN_WINDOWS, PRETRAIN, AUGMENT, MIX_GENERATED, TUNE_HELD
     PRETRAIN, AUGMENT, MIX_GENERATED, TUNE_HELD = (args.pretrain, args.augment, args.mix_generated,
                                                    args.tune_on_held_session)
-    global SIGNING_NEGATIVES, SEED
-    SIGNING_NEGATIVES, SEED = args.signing_negatives, args.seed
+    global SIGNING_NEGATIVES, SEED, MOTION_AMPLITUDE
+    SIGNING_NEGATIVES, SEED, MOTION_AMPLITUDE = args.signing_negatives, args.seed, args.motion_amplitude
     global BASE_NAME
     BASE_NAME = args.base
     ADAPT.update(epochs=args.adapt_epochs, lr=args.adapt_lr, backbone_lr_mult=args.backbone_mult)
@@ -292,6 +294,7 @@ MIX_GENERATED = 0  # --mix-generated N: windows of N generated people added to e
 TUNE_HELD = False  # --tune-on-held-session
 SIGNING_NEGATIVES = 0  # --signing-negatives N
 SEED = 0  # --seed
+MOTION_AMPLITUDE = 0.0  # --motion-amplitude
 ADAPT = {"epochs": 6, "lr": 2e-3, "backbone_lr_mult": 0.1}
 PRETRAIN = False  # --pretrain: two-phase transfer (generated gestures -> streams)
 AUGMENT = False  # on-the-fly augmentation re-featurises every window every epoch: too slow on the shared CPU
@@ -303,9 +306,11 @@ MODEL_PARAMS: dict[str, dict[str, Any]] = {"transformer": {"d_model": 96, "heads
 
 def make_augment() -> Any:
     """The features helper's augmentation (time warp/scale, rotation, scale, jitter, frame drop; no mirroring)."""
-    from gestura.features.augment import augment_sequence
+    from functools import partial
 
-    return augment_sequence
+    from gestura.features.augment import AugmentConfig, augment_sequence
+
+    return partial(augment_sequence, cfg=AugmentConfig(motion_amplitude=MOTION_AMPLITUDE))
 
 
 def run_model(seqs: list[Any], model: str, out: Path, epochs: int) -> dict[str, Any]:
@@ -316,6 +321,7 @@ def run_model(seqs: list[Any], model: str, out: Path, epochs: int) -> dict[str, 
 
     torch.set_num_threads(1)
     results: dict[str, Any] = {"model": model + ("+pretrain" if PRETRAIN else "") + ("+augment" if AUGMENT else "")
+                               + (f"+amplitude{MOTION_AMPLITUDE:g}" if AUGMENT and MOTION_AMPLITUDE else "")
                                + (f"+generated{MIX_GENERATED}" if MIX_GENERATED else "")
                                + (f"+signing{SIGNING_NEGATIVES}" if SIGNING_NEGATIVES else "")
                                + (f" (seed {SEED})" if SEED else ""),

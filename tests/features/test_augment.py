@@ -59,3 +59,26 @@ def test_dropped_frames_become_absent_not_garbage(make_hand) -> None:
     a = augment_sequence(seq, np.random.default_rng(2), cfg)
     miss = ~a.present["right_hand"]
     assert miss.any() and np.all(a.streams["right_hand"][miss] == 0.0)
+
+
+def test_motion_amplitude_scales_travel_and_keeps_hand_shape() -> None:
+    from gestura.features.augment import AugmentConfig, augment_sequence, motion_amplitude
+
+    rng = np.random.default_rng(0)
+    hand = rng.uniform(0.4, 0.6, (21, 3)).astype(np.float32)
+    sweep = np.linspace(-0.2, 0.2, 30)
+    x = np.repeat(hand[None], 30, axis=0)
+    x[:, :, 0] += sweep[:, None]
+    present = np.ones(30, bool)
+    present[5] = False
+    y = motion_amplitude(x, present, 0.5)
+    travel = lambda a: np.ptp(a[present, 0, 0])  # noqa: E731
+    assert np.isclose(travel(y), 0.5 * travel(x), rtol=1e-5)
+    shape = lambda a: a[present] - a[present, :1]  # noqa: E731 - joints relative to the wrist
+    assert np.allclose(shape(y), shape(x), atol=1e-6)
+    assert np.array_equal(y[5], x[5]) and np.array_equal(motion_amplitude(x, present, 1.0), x)
+    seq = LandmarkSequence.from_arrays({"right_hand": x}, 30.0, present={"right_hand": present})
+    cfg = AugmentConfig(0, 0, 0, 0, 0, 0, 0, motion_amplitude=0.9)
+    spans = {round(float(np.ptp(augment_sequence(seq, np.random.default_rng(i), cfg).streams["right_hand"][
+        present, 0, 0])), 4) for i in range(5)}
+    assert len(spans) == 5 and all(0.4 * 0.4 - 1e-3 <= s <= 0.4 * 2.5 + 1e-3 for s in spans)

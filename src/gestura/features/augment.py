@@ -52,6 +52,20 @@ def scale(x: np.ndarray, factor: float, center: tuple[float, float] = (0.5, 0.5)
     return out
 
 
+def motion_amplitude(x: np.ndarray, present: np.ndarray, factor: float) -> np.ndarray:
+    """Scale how far the hand travels, not its shape: every frame's hand is moved so that its wrist's offset from
+    the mean wrist position of the clip is multiplied by `factor`. A 1.7-palm sweep becomes a 0.4-palm flick (or the
+    reverse) with the same fingers and palm orientation, so a model cannot key on amplitude alone.
+    `x` `(T, J, C)`, `present` `(T,)`."""
+    if factor == 1.0 or not present.any():
+        return x
+    wrist = x[:, 0, :2]
+    centre = wrist[present].mean(axis=0)
+    out = x.copy()
+    out[:, :, :2] += ((factor - 1.0) * (wrist - centre))[:, None, :]
+    return np.where(present[:, None, None], out, x)
+
+
 def mirror(x: np.ndarray) -> np.ndarray:
     """Horizontal mirror of normalised coordinates (x -> 1 - x): `(T, J, C) -> (T, J, C)`."""
     out = np.array(x, dtype=np.float32, copy=True)
@@ -109,6 +123,8 @@ class AugmentConfig:
     scale: float = 0.15
     drop: float = 0.05
     mirror_p: float = 0.0
+    motion_amplitude: float = 0.0
+    """> 0: the hand's travel is scaled by exp(U(-a, a)) (`motion_amplitude`); 0.9 spans 0.4x-2.5x."""
 
 
 def augment_sequence(seq: LandmarkSequence, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig(),
@@ -124,10 +140,14 @@ def augment_sequence(seq: LandmarkSequence, rng: np.random.Generator, cfg: Augme
     angle = np.deg2rad(rng.uniform(-cfg.rotation_deg, cfg.rotation_deg)) if cfg.rotation_deg > 0 else 0.0
     factor = float(rng.uniform(1 - cfg.scale, 1 + cfg.scale)) if cfg.scale > 0 else 1.0
     do_mirror = bool(rng.random() < cfg.mirror_p)
+    travel = float(np.exp(rng.uniform(-cfg.motion_amplitude, cfg.motion_amplitude))) if cfg.motion_amplitude > 0 \
+        else 1.0
     drop_mask = rng.random(len(pos)) >= cfg.drop if cfg.drop > 0 else np.ones(len(pos), bool)
     streams, present = {}, {}
     for k, v in seq.streams.items():
         x, p = sample_frames(v, seq.present[k], pos)
+        if travel != 1.0 and x.ndim == 3 and x.shape[1] == 21:
+            x = motion_amplitude(x, p, travel)
         if k != "index_tip":
             x = scale(rotate(x, angle), factor)
         else:
@@ -156,4 +176,5 @@ def augment_sequence(seq: LandmarkSequence, rng: np.random.Generator, cfg: Augme
 
 
 __all__ = ["AugmentConfig", "DIRECTION_SWAP", "augment_sequence", "drop_frames", "jitter", "mirror", "mirror_label",
+           "motion_amplitude",
            "rotate", "sample_frames", "scale", "temporal_scale_indices", "time_warp_indices"]
