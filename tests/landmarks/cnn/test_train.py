@@ -40,3 +40,26 @@ def test_val_and_held_out_groups_are_separate(tmp_path):
     assert all("val_err_box" in h for h in s["history"])
     with pytest.raises(ConfigError, match="not in the dataset"):
         train_landmark_model(data, tmp_path / "m1", val=["zz"], epochs=1, progress=False)
+
+
+def test_cli_trains_with_val_and_held_out_then_evaluates(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from gestura.cli import app
+
+    data = _fake_teacher(tmp_path / "data")
+    runner = CliRunner()
+    res = runner.invoke(app, ["landmarks", "train", str(data), "--out", str(tmp_path / "m"), "--val", "b",
+                              "--held-out", "c", "--arch", "mobilenetv3_small_050_hand", "--width", "0.25",
+                              "--input-size", "64", "--epochs", "2", "--patience", "1", "--batch-size", "4",
+                              "--threads", "1"])
+    assert res.exit_code == 0, res.output
+    assert "validation error" in res.output and "held-out error" in res.output
+    res = runner.invoke(app, ["landmarks", "evaluate", str(tmp_path / "m"), str(data), "--json",
+                              str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "r.json").read_text())["groups"] == ["c"]  # the model's held-out test group
+    res = runner.invoke(app, ["landmarks", "train", str(data), "--out", str(tmp_path / "m2"), "--val", "zz"])
+    assert res.exit_code == 2 and "zz" in res.output and "Traceback" not in res.output
