@@ -297,7 +297,7 @@ SEED = 0  # --seed
 MOTION_AMPLITUDE = 0.0  # --motion-amplitude
 ADAPT = {"epochs": 6, "lr": 2e-3, "backbone_lr_mult": 0.1}
 PRETRAIN = False  # --pretrain: two-phase transfer (generated gestures -> streams)
-AUGMENT = False  # on-the-fly augmentation re-featurises every window every epoch: too slow on the shared CPU
+AUGMENT = False  # --augment: re-featurises every window every epoch (~0.5 ms per window)
 TUNE_GRID = {"thresholds": (0.6, 0.7, 0.8, 0.9), "min_frames": (1, 2, 4), "per_class": False}
 TRAIN_WINDOWS = None  # set in main: StreamWindowConfig(stride_s=0.2, unknown_per_positive=1.5)
 MODEL_PARAMS: dict[str, dict[str, Any]] = {"transformer": {"d_model": 96, "heads": 4, "layers": 2},
