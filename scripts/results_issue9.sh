@@ -35,6 +35,10 @@ nice "$PY" scripts/stream_experiments.py model --model lstm --epochs 30 --mix-ge
   --tune-on-held-session --out runs/issue9/lstm_generated_signing.json
 nice "$PY" scripts/stream_experiments.py model --model lstm --epochs 30 --mix-generated 6 --signing-negatives 1500 \
   --seed 1 --out runs/issue9/lstm_generated_signing_seed1.json
+nice "$PY" scripts/stream_experiments.py model --model lstm --epochs 30 --mix-generated 6 --signing-negatives 1500 \
+  --augment --motion-amplitude 0.9 --out runs/issue9/lstm_generated_signing_augamp.json
+nice "$PY" scripts/stream_experiments.py model --model bilstm --epochs 30 --mix-generated 6 --signing-negatives 1500 \
+  --out runs/issue9/bilstm_generated_signing.json
 nice "$PY" scripts/stream_experiments.py enroll --model lstm --base lstm_generated --mix-generated 6 \
   --adapt-epochs 15 --adapt-lr 3e-3 --backbone-mult 0.5 --out runs/issue9/enroll_lstm_generated.json
 # 7. the packaged default itself (its model card quotes runs/issue9/lstm_generated_signing.json)
