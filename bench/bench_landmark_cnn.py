@@ -195,14 +195,14 @@ def downstream(classifier, frames, ref, out) -> dict:
     for name, res in (("mediapipe", ref), ("cnn", out)):
         seq = sequence_from_frames(res, t, stream_names=("left_hand", "right_hand"), video_id=name)
         runs[name] = play_recognizer(rec, seq)
-    a, b = runs["mediapipe"].probs.argmax(1), runs["cnn"].probs.argmax(1)
+    top = {k: pb.probs.argmax(1) for k, pb in runs.items()}
     labels = runs["mediapipe"].labels
-    return {"classifier": str(classifier or "embedded default"), "updates": int(len(a)),
-            "decision_agreement": float((a == b).mean()) if len(a) else float("nan"),
-            "mediapipe_top": labels[int(np.bincount(a, minlength=len(labels)).argmax())] if len(a) else None,
-            "cnn_top": labels[int(np.bincount(b, minlength=len(labels)).argmax())] if len(b) else None,
-            "commands_mediapipe": [c for _, c in runs["mediapipe"].commands],
-            "commands_cnn": [c for _, c in runs["cnn"].commands]}
+    n = len(top["mediapipe"])
+    return {"classifier": str(classifier or "embedded default"), "updates": n,
+            "decision_agreement": float((top["mediapipe"] == top["cnn"]).mean()) if n else float("nan"),
+            **{f"{k}_top": labels[int(np.bincount(v, minlength=len(labels)).argmax())] if n else None
+               for k, v in top.items()},
+            **{f"commands_{k}": [c for _, c in pb.commands] for k, pb in runs.items()}}
 
 
 if __name__ == "__main__":

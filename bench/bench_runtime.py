@@ -82,15 +82,9 @@ def play_commands(rec, seq) -> list[tuple[float, str, str]]:
     return out
 
 
-def concat(seqs, fps: float = 30.0):
-    """Concatenate the hand streams of many clips into one stream at `fps`, back to back (no gap)."""
-    from gestura.data.streams import concat_clips
-
-    return concat_clips(seqs, fps)
-
-
 def false_activations(rec, args) -> list[dict]:
     from gestura.data.formats import load_dataset
+    from gestura.data.streams import concat_clips
 
     rows = []
     rng = np.random.default_rng(0)
@@ -108,7 +102,7 @@ def false_activations(rec, args) -> list[dict]:
         held = "" if not neg else f", signers other than {neg.get('recorded_by')}"
         for tag, group in ((f"asl-traduttore/{name} ({len(chosen)} random clips, signs + '-'{held})", chosen),
                            (f"asl-traduttore/{name} '-' only ({len(nosign)} clips{held})", nosign)):
-            seq = concat(group)
+            seq = concat_clips(group)
             cmds = play_commands(rec, seq)
             rows.append(_fa_row(tag, seq, cmds))
     videos = SHARED / "media" / "mediapipe-samples"

@@ -68,14 +68,12 @@ def session_windows(seq, pipeline, labels: list[str]) -> tuple[np.ndarray, np.nd
 
 def negative_windows(path: Path, pipeline, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """`unknown` windows from real signing (one signer), clips concatenated at 30 fps: `(N, W, F)`, `(N, W)`."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_runtime import concat
-
     from gestura.data.formats import load_dataset
+    from gestura.data.streams import concat_clips
 
     seqs = [s for s in load_dataset(path).sequences if s.subject == NEG_BY]
     seqs = [seqs[i] for i in np.random.default_rng(seed).permutation(len(seqs))]
-    stream = concat(seqs)
+    stream = concat_clips(seqs)
     feats, valid = pipeline.frame_features(stream)
     xs, ms = [], []
     for s in range(0, stream.n_frames - WINDOW + 1, 4):

@@ -25,6 +25,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from gestura.data.formats import load_dataset
-    from gestura.data.streams import StreamWindowConfig, cut_dataset_windows, generated_stream_windows
+    from gestura.data.streams import StreamWindowConfig, cut_dataset_windows
     from gestura.features.augment import augment_sequence
     from gestura.training.enroll import fit_clips
 
@@ -64,20 +65,19 @@ def main(argv: list[str] | None = None) -> int:
 
     streams = [smooth_sequence(s, SmoothingConfig()) for s in load_dataset(args.data).sequences]  # as the runtime
     real = cut_dataset_windows(streams, wcfg, rng)
-    gen = generated_stream_windows(args.generated, wcfg, rng, seed=args.seed + 101,
-                                   transform=lambda s: smooth_sequence(s, SmoothingConfig()))
+    gen = generated_windows(args.generated, wcfg, rng, args.seed)
     neg = signing_negatives(args.signing, wcfg, rng) if args.signing else []
     clips = real + gen + neg
     labels = sorted({str(c.label) for c in clips})
     lopo = {}
-    for f in [args.results / f"{args.model}_generated_signing.json"]:
-        if not f.is_file():
-            print(f"{f}: not found; the model card will not quote leave-one-person-out results", file=sys.stderr)
-            continue
-        d = json.loads(f.read_text())
+    results = args.results / f"{args.model}_generated_signing.json"
+    if results.is_file():
+        d = json.loads(results.read_text())
         lopo = {k: {n: {m: v[n][m] for m in ("hit_rate", "confusion_rate", "false_per_hour")}
                     for n in ("default_thresholds", "tuned_on_train", "tuned_on_held_session") if n in v}
                 for k, v in d.items() if isinstance(v, dict) and "default_thresholds" in v}
+    else:
+        print(f"{results}: not found; the model card will not quote leave-one-person-out results", file=sys.stderr)
     meta = {
         "data": {"real": "presentation-streams (../shared/datasets, Apache-2.0): joschua s1-s3, meric s1-s2",
                  "generated": f"gestura.data.streams.generated_stream_windows: {args.generated} generated people x "
@@ -85,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                  "hard_negatives": f"{len(neg)} windows of real signing ({SIGNING_NOTE})" if neg else "none",
                  "windows": wcfg.to_dict(), "n_real_windows": len(real), "n_generated_windows": len(gen)},
         "licence": "Apache-2.0",
+        "hard_negatives": ({"path": "asl-traduttore/words", "recorded_by": SIGNING_BY, "windows": len(neg),
+                            "licence": "MIT"} if neg else None),
         "leave_one_person_out": lopo or "see docs/results.md, section Presentation streams",
         "note": "trained on both recorded people; held-out numbers come from the leave-one-person-out runs",
     }
@@ -106,6 +108,16 @@ def main(argv: list[str] | None = None) -> int:
 SIGNING = ROOT.parent / "shared" / "datasets" / "asl-traduttore" / "words"
 SIGNING_BY = "TheCamNelson"
 SIGNING_NOTE = "asl-traduttore words, signer TheCamNelson only, MIT licence; the other signers stay held out"
+
+
+def generated_windows(n_subjects: int, wcfg: Any, rng: np.random.Generator, seed: int = 0) -> list[Any]:
+    """Windows of generated sessions (all gesture classes), filtered like the runtime filters real ones."""
+    from gestura.data.streams import generated_stream_windows
+    from gestura.landmarks.smoothing import SmoothingConfig
+    from gestura.runtime.recognizer import smooth_sequence
+
+    return generated_stream_windows(n_subjects, wcfg, rng, seed=seed + 101,
+                                    transform=lambda s: smooth_sequence(s, SmoothingConfig()))
 
 
 def signing_negatives(n: int, wcfg, rng: np.random.Generator) -> list:

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from build_default_model_real import generated_windows, signing_negatives  # noqa: E402 - the default's recipe
 DATA = ROOT.parent / "shared" / "datasets" / "presentation-streams"
 
 FOLDS = {
@@ -218,14 +220,16 @@ def play_bundle(bundle: Any, seqs: list[Any]) -> list[Any]:
     return [play_recognizer(rec, s) for s in seqs]
 
 
-def score_both(pbs: list[Any], labels: list[str], default: Any, tuned: Any) -> dict[str, Any]:
+def score_settings(pbs: list[Any], labels: list[str], settings: dict[str, Any]) -> dict[str, Any]:
+    """Merged event scores of the playbacks under each named decision config."""
     from gestura.evaluation.streams import merge_scores, replay_decisions, score_playback
 
-    out = {}
-    for name, cfg in (("default_thresholds", default), ("tuned_on_train", tuned)):
-        out[name] = merge_scores(score_playback(pb, replay_decisions(pb.t, pb.probs, labels, cfg))
-                                 for pb in pbs).to_dict()
-    return out
+    return {name: merge_scores(score_playback(pb, replay_decisions(pb.t, pb.probs, labels, cfg))
+                               for pb in pbs).to_dict() for name, cfg in settings.items()}
+
+
+def score_both(pbs: list[Any], labels: list[str], default: Any, tuned: Any) -> dict[str, Any]:
+    return score_settings(pbs, labels, {"default_thresholds": default, "tuned_on_train": tuned})
 
 
 _PRETRAINED: dict[str, Any] = {}
@@ -265,9 +269,6 @@ def train_fold(seqs: list[Any], train_s: list[str], model: str, epochs: int, see
     if MIX_GENERATED:
         clips += generated_windows(MIX_GENERATED, wcfg, rng, seed)
     if SIGNING_NEGATIVES:
-        sys.path.insert(0, str(ROOT / "scripts"))
-        from build_default_model_real import signing_negatives
-
         clips += signing_negatives(SIGNING_NEGATIVES, wcfg, rng)
     labels = sorted({c.label for c in clips})
     init = pretrain(model, epochs, seed) if PRETRAIN else None
@@ -277,16 +278,6 @@ def train_fold(seqs: list[Any], train_s: list[str], model: str, epochs: int, see
                     augment=make_augment() if AUGMENT else None,
                     meta={"data": {"dataset": "presentation-streams", "train_sessions": train_s}})
     return res, wcfg, clips
-
-
-def generated_windows(n_subjects: int, wcfg: Any, rng: np.random.Generator, seed: int = 0) -> list[Any]:
-    """Windows of generated sessions (all gesture classes), filtered like the runtime filters real ones."""
-    from gestura.data.streams import generated_stream_windows
-    from gestura.landmarks.smoothing import SmoothingConfig
-    from gestura.runtime.recognizer import smooth_sequence
-
-    return generated_stream_windows(n_subjects, wcfg, rng, seed=seed + 101,
-                                    transform=lambda s: smooth_sequence(s, SmoothingConfig()))
 
 
 BASE_NAME = None
@@ -344,10 +335,7 @@ def run_model(seqs: list[Any], model: str, out: Path, epochs: int) -> dict[str, 
             res_in, _, _ = train_fold(seqs, inner, model, epochs, SEED)
             held_pbs = play_bundle(res_in.bundle, by_session(seqs, held))
             tuned_h, summary_h = tune_decision(held_pbs, DecisionConfig(), **{**TUNE_GRID, "per_class": True})
-            from gestura.evaluation.streams import merge_scores, replay_decisions, score_playback
-
-            row["tuned_on_held_session"] = merge_scores(
-                score_playback(pb, replay_decisions(pb.t, pb.probs, labels, tuned_h)) for pb in test_pbs).to_dict()
+            row.update(score_settings(test_pbs, labels, {"tuned_on_held_session": tuned_h}))
             row["tuning_held_session"] = {"inner_train": inner, "tuned_on": held, **{
                 k: v for k, v in summary_h.items() if k != "on_training"}}
         row["tuning"] = {k: v for k, v in summary.items() if k != "on_training"}

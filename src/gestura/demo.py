@@ -51,7 +51,7 @@ def run_demo(seed: int = 0, console: Console | None = None, video: str | Path | 
         seq, prompts = _load_stream(Path(stream))
         console.print(f"Playing the recorded stream [cyan]{stream}[/] ({seq.n_frames} frames, "
                       f"{seq.duration:.0f} s) through the runtime.")
-        if _trained_on(artifact, Path(stream)):
+        if _trained_on(rec.meta, Path(stream)):
             console.print("[yellow]Note:[/] this model was trained on this recording, so the timeline shows the "
                           "runtime at work, not accuracy on a new person (see its model card for that).")
     else:
@@ -66,16 +66,9 @@ def run_demo(seed: int = 0, console: Console | None = None, video: str | Path | 
     return summary
 
 
-def _trained_on(artifact: str | Path | None, stream: Path) -> bool:
-    """Whether the model card data of `artifact` names the dataset folder `stream` comes from."""
-    from gestura.io import read_json
-    from gestura.runtime.recognizer import DEFAULT_ARTIFACT
-
-    try:
-        meta = read_json(Path(artifact or DEFAULT_ARTIFACT) / "model.json").get("meta") or {}
-    except Exception:  # noqa: BLE001 - a card we cannot read just means no note
-        return False
-    return stream.resolve().parent.name in str(meta.get("data", ""))
+def _trained_on(meta: dict[str, Any] | None, stream: Path) -> bool:
+    """Whether the model's recorded training data (`meta["data"]`) name the dataset folder `stream` comes from."""
+    return stream.resolve().parent.name in str((meta or {}).get("data", ""))
 
 
 # ---------------------------------------------------------------------------------------------- sources

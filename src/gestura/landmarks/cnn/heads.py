@@ -85,12 +85,10 @@ class HandLandmarkNet(nn.Module):
         self.confidence_head = nn.Sequential(nn.Linear(f, 128), nn.ReLU(), nn.Linear(128, N_LANDMARKS))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.head == "fc":
-            h = self.backbone(x)
-            return self.landmark_head(h).view(-1, N_LANDMARKS, 3), self.confidence_head(h)
         mid, top = self.backbone.forward_maps(x)
         h = F.adaptive_avg_pool2d(top, 1).flatten(1)
-        return self.landmark_head(mid, top), self.confidence_head(h)
+        lms = self.landmark_head(h).view(-1, N_LANDMARKS, 3) if self.head == "fc" else self.landmark_head(mid, top)
+        return lms, self.confidence_head(h)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -107,8 +107,9 @@ class MobileNetV3Small(nn.Module):
             layers.append(InvertedResidual(cin, e, o, kernel, se, act, stride))
             cin = o
         self.out_features = 6 * cin
-        self.tap = len(layers) - 1 - next(i for i, b in enumerate(reversed(SMALL_BLOCKS)) if b[5] == 2) - 1
-        self.tap_channels = make_divisible(SMALL_BLOCKS[self.tap - 1][2] * width)
+        last_down = max(i for i, b in enumerate(SMALL_BLOCKS) if b[5] == 2)
+        self.tap = last_down  # layer index of the block before it (layer 0 is the stem): the stride-16 output
+        self.tap_channels = make_divisible(SMALL_BLOCKS[last_down - 1][2] * width)
         layers.append(ConvBNAct(cin, self.out_features, 1, act="hardswish"))
         self.features = nn.Sequential(*layers)
         self.register_buffer("mean", torch.tensor(IMAGE_MEAN).view(1, 3, 1, 1), persistent=False)
@@ -126,11 +127,14 @@ class MobileNetV3Small(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = (x - self.mean) / self.std
-        return F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
+        return F.adaptive_avg_pool2d(self.forward_maps(x)[1], 1).flatten(1)
 
     def forward_maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """`(stride-16 map (B, tap_channels, H/16, W/16), final map (B, out_features, H/32, W/32))`."""
         x = (x - self.mean) / self.std
-        mid = self.features[: self.tap + 1](x)
-        return mid, self.features[self.tap + 1:](mid)
+        mid = x
+        for i, layer in enumerate(self.features):
+            x = layer(x)
+            if i == self.tap:
+                mid = x
+        return mid, x

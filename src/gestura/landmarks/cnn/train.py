@@ -108,7 +108,6 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
     if overlap:
         raise ConfigError(f"group(s) {sorted(overlap)} are both validation and held-out test groups")
     train_ids, _ = split_sources(rows, [*held_out, *val])
-    val_ids = [r["source_id"] for r in rows if r["group"] in set(val)]
     train_ds = CropDataset(data_dir, train_ids, model.input_size, augment, seed)
     loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True, drop_last=len(train_ds) > batch_size,
                         generator=torch.Generator().manual_seed(seed))
@@ -118,7 +117,7 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(warm, 1)) * 0.5 * (
         1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
     history: list[dict[str, float]] = []
-    best, best_state, bad = math.inf, None, 0
+    best, best_state, best_epoch, val_report, bad = math.inf, None, 0, None, 0
     t_start = time.perf_counter()
     for epoch in range(epochs):
         t0 = time.perf_counter()
@@ -141,17 +140,18 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
         row = {"epoch": epoch + 1, **{f"train_{k}": v / max(n, 1) for k, v in sums.items()},
                "lr": float(opt.param_groups[0]["lr"])}
         model.eval()
-        if val_ids:
+        if val:
             rep = evaluate_landmark_model(model, data_dir, list(val))["overall"]
             row.update({"val_err_box": rep["err_box"], "val_pck_0.1": rep["pck_0.1"]})
+            if rep["err_box"] < best - 1e-6:
+                best, best_epoch, val_report, bad = rep["err_box"], epoch + 1, rep, 0
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                bad += 1
+        else:
+            best_epoch = epoch + 1
         row["seconds"] = time.perf_counter() - t0
         history.append(row)
-        value = row.get("val_err_box", -epoch)
-        if value < best - 1e-6:
-            best, bad = value, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            bad += 1
         if progress:
             print(" ".join(f"{k}={v:.4g}" for k, v in row.items()), file=sys.stderr, flush=True)
         if bad >= patience or (max_minutes and time.perf_counter() - t_start > 60 * max_minutes):
@@ -161,13 +161,10 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
     model.eval()
     out = Path(out_dir)
     report = evaluate_landmark_model(model, data_dir, list(held_out)) if held_out else None
-    val_report = evaluate_landmark_model(model, data_dir, list(val)) if val else None
     summary = {"arch": arch, "parameters": count_parameters(model), "train_groups":
                sorted({r["group"] for r in rows if r["source_id"] in train_ids}), "held_out": list(held_out),
                "val": list(val), "n_train_crops": len(train_ds), "epochs_run": len(history),
-               "best_epoch": int(np.argmin([h.get("val_err_box", -i) for i, h in enumerate(history)])) + 1,
-               "seconds": time.perf_counter() - t_start,
-               "val_report": val_report["overall"] if val_report else None,
+               "best_epoch": best_epoch, "seconds": time.perf_counter() - t_start, "val_report": val_report,
                "held_out_report": report["overall"] if report else None}
     save_landmark_model(model, out, **{k: v for k, v in summary.items() if k != "seconds"})
     buf = io.StringIO()
