@@ -112,7 +112,7 @@ def run_knn(seqs: list[Any], out: Path) -> dict[str, Any]:
                             wcfg.rate_hz) for s in test]
         row = {}
         for name, cfg in (("issue_settings", base), ("tuned_on_train", tuned)):
-            scores = [score_playback(pb, replay_decisions(pb.t, pb.probs, labels, cfg)) for pb in pbs]
+            scores = [score_playback(pb, replay_decisions(pb.t, pb.probs, labels, cfg, pb.motion)) for pb in pbs]
             row[name] = merge_scores(scores).to_dict()
         row["tuning"] = {k: v for k, v in summary.items() if k != "on_training"}
         row["seconds"] = round(time.perf_counter() - t0, 1)
@@ -224,7 +224,7 @@ def score_settings(pbs: list[Any], labels: list[str], settings: dict[str, Any]) 
     """Merged event scores of the playbacks under each named decision config."""
     from gestura.evaluation.streams import merge_scores, replay_decisions, score_playback
 
-    return {name: merge_scores(score_playback(pb, replay_decisions(pb.t, pb.probs, labels, cfg))
+    return {name: merge_scores(score_playback(pb, replay_decisions(pb.t, pb.probs, labels, cfg, pb.motion))
                                for pb in pbs).to_dict() for name, cfg in settings.items()}
 
 

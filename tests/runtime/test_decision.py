@@ -154,3 +154,53 @@ def test_yaml_loading_and_errors(tmp_path: Path) -> None:
         DecisionConfig.from_yaml(bad)
     with pytest.raises(ConfigError, match="not found"):
         DecisionConfig.from_yaml(tmp_path / "missing.yaml")
+
+
+# ------------------------------------------------------------------ motion gates: still hands and returns
+def _rows(xs, speed, angle=0.0):
+    """Motion rows (valid, x, y, angle, scale, speed) for a palm of length 0.1 at x positions `xs`."""
+    return [np.array([1.0, x, 0.5, angle, 0.1, sp]) for x, sp in zip(xs, speed)]
+
+
+def test_a_still_hand_fires_nothing_with_the_motion_gate() -> None:
+    from gestura.runtime.decision import ActivationController, DecisionConfig
+
+    labels = ["swiping_left", "swiping_right", "unknown"]
+    ctl = ActivationController(labels, DecisionConfig(min_motion=2.0, min_frames=2))
+    p = np.array([0.95, 0.0, 0.05])
+    fired = [ctl.update(p, 0.1 * i, r) for i, r in enumerate(_rows([0.5] * 20, [0.2] * 20))]
+    assert not any(d is not None for d in fired)
+    assert ctl.suppressed and ctl.suppressed[0][2] == "still"
+    moving = ActivationController(labels, DecisionConfig(min_motion=2.0, min_frames=2))
+    xs = np.linspace(0.5, 0.3, 20)
+    fired = [moving.update(p, 0.1 * i, r) for i, r in enumerate(_rows(xs, [6.0] * 20))]
+    assert sum(d is not None for d in fired) == 1
+
+
+def test_the_return_after_a_pause_does_not_fire_but_a_later_opposite_gesture_does() -> None:
+    from gestura.runtime.decision import ActivationController, DecisionConfig
+
+    labels = ["swiping_left", "swiping_right", "unknown"]
+    cfg = DecisionConfig(min_motion=2.0, min_frames=2, return_block_s=3.0, opposite_block_s=0.0, refractory_s=0.0,
+                         cooldown_s=0.0)
+    ctl = ActivationController(labels, cfg)
+    left, right, rest = np.array([0.95, 0.0, 0.05]), np.array([0.0, 0.95, 0.05]), np.array([0.0, 0.0, 1.0])
+    t = 0.0
+    events = []
+
+    def feed(p, x, sp, n):
+        nonlocal t
+        for xi in np.linspace(x[0], x[1], n):
+            t += 1 / 30
+            d = ctl.update(p, t, np.array([1.0, xi, 0.5, 0.0, 0.1, sp]))
+            if d is not None:
+                events.append((round(t, 2), d.label))
+
+    feed(left, (0.5, 0.35), 8.0, 12)      # the swipe to the left: fires
+    feed(rest, (0.35, 0.35), 0.2, 30)     # a pause of 1 s (a fixed 1.5 s block from the fire time would expire)
+    feed(right, (0.35, 0.5), 8.0, 15)     # the hand goes back: looks like swiping_right, is the return
+    assert [e[1] for e in events] == ["swiping_left"]
+    assert any(why == "return" for _, _, why in ctl.suppressed)
+    feed(rest, (0.5, 0.5), 0.2, 60)       # back and resting: the return is done
+    feed(right, (0.5, 0.65), 8.0, 12)     # a real swipe to the right now fires
+    assert [e[1] for e in events] == ["swiping_left", "swiping_right"]

@@ -8,6 +8,8 @@ the default) or the label of its centre frame (`centre`). Features come from the
 runtime uses: `frame_features` on the whole sequence, then `window_features` on each window.
 With `augment`, sequences are augmented and re-featurised on every access, with a generator seeded by
 (seed, epoch, index) so a run is reproducible and `--resume` sees the same samples.
+With a `canonical_hand` pipeline, a window whose acting hand is mostly the left one takes the mirror label
+(`gestura.features.handedness`): its features show the mirror image.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import torch
 from torch.utils.data import Dataset
 
 from gestura.errors import InputError
+from gestura.features.handedness import mirror_label, mostly_left
 
 AugmentFn = Callable[[Any, np.random.Generator], Any]
 
@@ -87,9 +90,15 @@ class WindowDataset(Dataset):
         index = {lb: i for i, lb in enumerate(self.labels)}
         refs: list[WindowRef] = []
         self.n_skipped = 0
+        canonical = bool(getattr(pipeline, "canonical_hand", False))
         for si, seq in enumerate(self.sequences):
+            left = pipeline.mirrored_frames(seq) if canonical else None
+            hand = seq.any_hand_present() if canonical else None
             for st in window_starts(seq.n_frames, self.window, self.stride):
                 lb = window_label(seq, st, self.window, label_rule)
+                if lb is not None and left is not None and hand is not None and \
+                        mostly_left(left[st : st + self.window], hand[st : st + self.window]):
+                    lb = mirror_label(lb)
                 if lb is None or lb not in index:
                     self.n_skipped += 1
                     continue

@@ -21,11 +21,19 @@ from typing import Any
 import numpy as np
 
 from gestura.errors import ConfigError, InputError
+from gestura.features.motion import MOTION_FIELDS, hand_motion
 
 Prompt = tuple[float, float, str]
 Command = tuple[float, str]
 
 NO_COMMAND = "no_action"
+RETURN_OPPOSITES: dict[str, str] = {
+    **{a: b for pair in (("swiping_left", "swiping_right"), ("swiping_up", "swiping_down"),
+                         ("zooming_in_full_hand", "zooming_out_full_hand"), ("rotate_left", "rotate_right"),
+                         ("next_slide", "previous_slide"), ("start_presentation", "stop_presentation"),
+                         ("zoom_in_view", "zoom_out_view")) for a, b in (pair, pair[::-1])},
+}
+"""Gestures (and commands) whose return movement looks like the other one."""
 
 
 @dataclass
@@ -73,6 +81,10 @@ class StreamScore:
     per_class: dict[str, ClassScore] = field(default_factory=dict)
     false_by_class: dict[str, int] = field(default_factory=dict)
     n_streams: int = 1
+    returns: int = 0
+    returns_by_class: dict[str, int] = field(default_factory=dict)
+    return_events: list[Command] = field(default_factory=list)
+    end_latencies: list[float] = field(default_factory=list)
 
     @property
     def hit_rate(self) -> float:
@@ -113,6 +125,9 @@ class StreamScore:
             "rest_seconds": round(self.rest_seconds, 3), "duration_s": round(self.duration_s, 3),
             "latency_p50_s": self.latency_p50, "latency_p90_s": self.latency_p90,
             "false_by_class": dict(sorted(self.false_by_class.items())),
+            "returns": self.returns, "returns_by_class": dict(sorted(self.returns_by_class.items())),
+            "latency_from_end_p50_s": _pct(self.end_latencies, 50),
+            "latency_from_end_p90_s": _pct(self.end_latencies, 90),
             "per_class": {k: v.to_dict() for k, v in sorted(self.per_class.items())},
         }
 
@@ -145,12 +160,17 @@ def score_stream(
     grace: float = 1.0,
     *,
     duration_s: float = 0.0,
+    opposites: Mapping[str, str] | None = None,
+    return_s: float = 3.0,
 ) -> StreamScore:
     """Score one stream's discrete commands against its prompts (see the module docstring for the rule).
 
     `commands` are `(t_s, name)` in the same vocabulary as the prompt labels (classes, or commands when the caller
     mapped both). A prompt whose label is `None`-like (empty string) is skipped. `rest_seconds` normalises the
-    false-command count.
+    false-command count. A command that is the opposite (`opposites`, default `RETURN_OPPOSITES`) of the
+    command before it within `return_s` seconds, and does not decide a prompt of its own class, is a **return**
+    (the hand going back); returns are counted apart, whether they landed in the rest (also false commands) or
+    inside a prompt's window (also extra or a confusion).
     """
     if grace < 0:
         raise ConfigError(f"grace must be >= 0 seconds, got {grace}")
@@ -172,7 +192,10 @@ def score_stream(
         else:
             score.false_commands += 1
             score.false_by_class[name] = score.false_by_class.get(name, 0) + 1
+    deciding: set[tuple[float, str]] = set()
     for (start, _end, label), got in zip(order, owner):
+        if got and got[0][1] == label:
+            deciding.add(got[0])
         cs = score.per_class.setdefault(label, ClassScore())
         cs.n += 1
         score.n_prompts += 1
@@ -191,6 +214,12 @@ def score_stream(
             cs.confusions += 1
             score.confusions += 1
             cs.confused_as[name] = cs.confused_as.get(name, 0) + 1
+    opp = dict(RETURN_OPPOSITES if opposites is None else opposites)
+    for (t_prev, prev), (t, name) in zip(cmds[:-1], cmds[1:]):
+        if opp.get(prev) == name and t - t_prev <= return_s and (t, name) not in deciding:
+            score.returns += 1
+            score.returns_by_class[name] = score.returns_by_class.get(name, 0) + 1
+            score.return_events.append((t, name))
     return score
 
 
@@ -208,6 +237,11 @@ def merge_scores(scores: Iterable[StreamScore]) -> StreamScore:
         out.rest_seconds += s.rest_seconds
         out.duration_s += s.duration_s
         out.latencies.extend(s.latencies)
+        out.end_latencies.extend(s.end_latencies)
+        out.returns += s.returns
+        out.return_events.extend(s.return_events)
+        for k, v in s.returns_by_class.items():
+            out.returns_by_class[k] = out.returns_by_class.get(k, 0) + v
         for k, v in s.per_class.items():
             out.per_class.setdefault(k, ClassScore()).add(v)
         for k, v in s.false_by_class.items():
@@ -274,6 +308,9 @@ class Playback:
     events: list[Command] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
     frame_cost_ms: float | None = None
+    motion: np.ndarray | None = None
+    """`(N, 6)` the acting hand's motion row at each update (`gestura.features.motion`), for the decision rule's
+    motion gates, the return count and the latency from the end of the movement."""
 
 
 def play_windows(
@@ -321,13 +358,15 @@ def play_recognizer(rec: Any, seq: Any, batch: int = 256, background: str = "unk
     if rate:
         rs = _causal_presence(rs, seq)
     feats, valid = rec.pipeline.frame_features(rs)
+    mirrored = rec.pipeline.mirrored_frames(rs)
+    motion = hand_motion(rs) if rs.hands() else np.zeros((rs.n_frames, len(MOTION_FIELDS)))
     if rate:
         g = np.floor((t - t[0]) * rate + 1e-9).astype(np.int64)
         g = np.minimum(g, rs.n_frames - 1)
     else:
         g = np.arange(seq.n_frames)
     probs = np.zeros((len(t), len(rec.labels)), np.float32)
-    bg = rec._background_probs()
+    bg = rec.background_probs()
     probs[:] = bg
     every = int(rec.options.every_k)
     keep = np.zeros(len(t), bool)
@@ -340,22 +379,26 @@ def play_recognizer(rec: Any, seq: Any, batch: int = 256, background: str = "unk
     todo = [j for j in np.flatnonzero(keep) if valid[max(0, g[j] - w + 1): g[j] + 1].any()]
     for lo in range(0, len(todo), batch):
         chunk = todo[lo : lo + batch]
-        xs, ms = [], []
+        xs, ms, ls = [], [], []
         for j in chunk:
             a = max(0, g[j] - w + 1)
             f, v = feats[a : g[j] + 1], valid[a : g[j] + 1]
             x = np.zeros((w, feats.shape[1]), np.float32)
             m = np.zeros(w, bool)
+            lf = np.zeros(w, bool)
             x[: len(f)] = rec.pipeline.window_features(f, v)
             m[: len(f)] = v
+            lf[: len(f)] = mirrored[a : g[j] + 1]
             xs.append(x)
             ms.append(m)
-        probs[chunk] = rec.engine.predict_proba(np.stack(xs), np.stack(ms))
+            ls.append(lf)
+        probs[chunk] = rec.window_probs(np.stack(xs), np.stack(ms), np.stack(ls))
     prompts = prompts_from_labels(seq.t, seq.frame_labels, background, fps=seq.fps) \
         if seq.frame_labels is not None else []
     pb = Playback(stream=str(seq.video_id), subject=seq.subject, session=seq.session, labels=list(rec.labels),
-                  t=t[keep], probs=probs[keep], prompts=prompts, duration_s=float(seq.duration), start_s=float(t[0]))
-    pb.events = replay_decisions(pb.t, pb.probs, pb.labels, rec.decision_config)
+                  t=t[keep], probs=probs[keep], prompts=prompts, duration_s=float(seq.duration), start_s=float(t[0]),
+                  motion=motion[g[keep]])
+    pb.events = replay_decisions(pb.t, pb.probs, pb.labels, rec.decision_config, pb.motion)
     pb.commands = [(te, rec.command_map.command_for(c)) for te, c in pb.events
                    if rec.command_map.command_for(c) != NO_COMMAND]
     pb.frame_cost_ms = (time.perf_counter() - t0) * 1000.0 / max(len(t), 1)
@@ -385,12 +428,18 @@ def _causal_presence(rs: Any, seq: Any) -> Any:
 def stream_recognizer(rec: Any, seq: Any, background: str = "unknown", dispatcher: Any = None) -> Playback:
     """Play `seq` through `rec.stream` frame by frame (exactly `gestura live` on landmarks); commands go through
     `dispatcher` (e.g. one with a `LogBackend`) when given."""
-    t, probs, events, commands, cost = [], [], [], [], []
-    for i, pred in enumerate(rec.stream(seq)):
+    t, probs, events, commands, cost, motion = [], [], [], [], [], []
+    state = rec.session()
+    for i in range(seq.n_frames):
+        pred = state.push({k: v[i] for k, v in seq.streams.items()}, float(seq.t[i]),
+                          {k: bool(seq.present[k][i]) for k in seq.streams})
         ts = float(seq.t[i])
-        t.append(ts)
-        probs.append([pred.scores[lb] for lb in rec.labels])
         cost.append(pred.cost_ms)
+        if not pred.ran_model:
+            continue
+        t.append(ts)
+        motion.append(state.motion.copy())
+        probs.append([pred.scores[lb] for lb in rec.labels])
         d = pred.decision
         if d is not None and d.kind == "discrete":
             events.append((ts, d.label))
@@ -403,9 +452,10 @@ def stream_recognizer(rec: Any, seq: Any, background: str = "unknown", dispatche
     prompts = prompts_from_labels(seq.t, seq.frame_labels, background, fps=seq.fps) \
         if seq.frame_labels is not None else []
     return Playback(stream=str(seq.video_id), subject=seq.subject, session=seq.session, labels=list(rec.labels),
-                    t=np.asarray(seq.t, dtype=np.float64), probs=np.asarray(probs, np.float32), prompts=prompts,
-                    duration_s=float(seq.duration), start_s=float(seq.t[0]), events=events, commands=commands,
-                    frame_cost_ms=float(np.mean(cost)) if cost else None)
+                    t=np.asarray(t, dtype=np.float64), probs=np.asarray(probs, np.float32).reshape(len(t), -1),
+                    prompts=prompts, duration_s=float(seq.duration), start_s=float(seq.t[0]), events=events,
+                    commands=commands, frame_cost_ms=float(np.mean(cost)) if cost else None,
+                    motion=np.asarray(motion, np.float64).reshape(len(t), len(MOTION_FIELDS)))
 
 
 def bundle_probs_fn(bundle: Any, batch: int = 512) -> Any:
@@ -427,27 +477,57 @@ def bundle_probs_fn(bundle: Any, batch: int = 512) -> Any:
     return fn
 
 
-def replay_decisions(t: np.ndarray, probs: np.ndarray, labels: Sequence[str], config: Any) -> list[Command]:
-    """Feed recorded probabilities `(N, K)` at times `(N,)` through a fresh `ActivationController`.
+def replay_decisions(t: np.ndarray, probs: np.ndarray, labels: Sequence[str], config: Any,
+                     motion: np.ndarray | None = None) -> list[Command]:
+    """Feed recorded probabilities `(N, K)` (and motion rows `(N, 6)`) at times `(N,)` through a fresh
+    `ActivationController`.
 
-    The controller only sees probabilities and timestamps, so this is exactly the runtime's decision stage;
-    tuning thresholds replays it many times instead of re-running the model.
+    The controller only sees probabilities, motion rows and timestamps, so this is exactly the runtime's decision
+    stage; tuning thresholds replays it many times instead of re-running the model.
     """
     from gestura.runtime.decision import ActivationController
 
     ctl = ActivationController(list(labels), config)
     out: list[Command] = []
-    for ti, p in zip(t, probs):
-        d = ctl.update(p, float(ti))
+    for i, (ti, p) in enumerate(zip(t, probs)):
+        d = ctl.update(p, float(ti), None if motion is None else motion[i])
         if d is not None and d.kind == "discrete":
             out.append((float(d.t), d.label))
     return out
 
 
 def score_playback(pb: Playback, events: Sequence[Command] | None = None, grace: float = 1.0) -> StreamScore:
-    """Score a playback's discrete class events (or `events` given) against its prompts."""
+    """Score a playback's discrete class events (or `events` given) against its prompts; with motion rows, also
+    the latency of each hit from the end of the hand's movement (`movement_end`)."""
     rest = rest_seconds(pb.prompts, pb.duration_s, grace, start_s=pb.start_s)
-    return score_stream(pb.prompts, pb.events if events is None else events, rest, grace, duration_s=pb.duration_s)
+    ev = pb.events if events is None else events
+    score = score_stream(pb.prompts, ev, rest, grace, duration_s=pb.duration_s)
+    if pb.motion is not None and len(pb.t):
+        order = sorted((p for p in pb.prompts if p[2]), key=lambda p: p[0])
+        for (a, b), p in zip(prompt_windows(order, grace), order):
+            got = [e for e in sorted(ev) if a <= e[0] <= b]
+            if got and got[0][1] == p[2]:
+                end = movement_end(pb.t, pb.motion, a, got[0][0])
+                if end is not None:
+                    score.end_latencies.append(got[0][0] - end)
+    return score
+
+
+def movement_end(t: np.ndarray, motion: np.ndarray, start: float, until: float, rest_speed: float = 1.5,
+                 min_peak: float = 2.0) -> float | None:
+    """When the hand's movement ended: the first time after the fastest moment in `[start, until]` at which its
+    smoothed speed (3-update mean, palm lengths/s) drops below `rest_speed`, or `until` if it never does first;
+    None when the hand never moved faster than `min_peak` (nothing to measure from)."""
+    sel = np.flatnonzero((t >= start) & (t <= until + 1.5))
+    if sel.size < 2:
+        return None
+    sp = np.convolve(motion[sel, 5], np.ones(3) / 3.0, mode="same")
+    inside = t[sel] <= until
+    if not inside.any() or sp[inside].max() < min_peak:
+        return None
+    k = int(np.argmax(np.where(inside, sp, -1.0)))
+    below = np.flatnonzero(sp[k:] < rest_speed)
+    return float(t[sel][k + below[0]]) if below.size else None
 
 
 def decision_objective(score: StreamScore) -> float:
@@ -474,7 +554,7 @@ def tune_decision(
     labels = playbacks[0].labels
 
     def evaluate(cfg: Any) -> tuple[float, StreamScore]:
-        merged = merge_scores(score_playback(pb, replay_decisions(pb.t, pb.probs, labels, cfg), grace)
+        merged = merge_scores(score_playback(pb, replay_decisions(pb.t, pb.probs, labels, cfg, pb.motion), grace)
                               for pb in playbacks)
         return decision_objective(merged), merged
 
@@ -571,7 +651,7 @@ def rerun_cost_ms(rec: Any, seq: Any, n: int = 100) -> float:
         m[: len(f)] = v
         if m.any():
             rec.engine.predict_proba(x[None], m[None])
-        replay_decisions(np.array([1.0]), rec._background_probs()[None], rec.labels, rec.decision_config)
+        replay_decisions(np.array([1.0]), rec.background_probs()[None], rec.labels, rec.decision_config)
     return (time.perf_counter() - t0) * 1000.0 / len(stops)
 
 
@@ -639,7 +719,8 @@ def evaluate_streams(
         out.mkdir(parents=True, exist_ok=True)
         pb = next((p for p in playbacks if p.stream == timeline), playbacks[0])
         png = plot_timeline(out / f"timeline_{pb.stream}.png", pb.prompts, pb.t, pb.probs, pb.labels, pb.events,
-                            title=f"{name}: {pb.stream}", grace=grace)
+                            title=f"{Path(name).name}: {pb.stream}", grace=grace,
+                            returns=score_playback(pb, grace=grace).return_events)
         report["timeline_png"] = png.name
         from gestura.io import write_json
 
@@ -657,9 +738,10 @@ def plot_timeline(
     title: str = "",
     grace: float = 1.0,
     row_s: float = 60.0,
+    returns: Sequence[Command] = (),
 ) -> Path:
     """Timeline PNG of one stream, `row_s` seconds per row: prompt bands (+ grace), class probabilities `(T, K)`
-    over `t`, fired events."""
+    over `t`, fired events, and the returns among them (a red cross)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -667,8 +749,8 @@ def plot_timeline(
 
     path = Path(path)
     labels = list(labels)
-    cmap = plt.get_cmap("tab10")
-    colour = {lb: cmap(i % 10) for i, lb in enumerate(labels)}
+    cmap = plt.get_cmap("tab20" if len(labels) > 10 else "tab10")
+    colour = {lb: cmap(i % cmap.N) for i, lb in enumerate(labels)}
     t0 = float(t[0]) if len(t) else 0.0
     t1 = float(t[-1]) if len(t) else 1.0
     n_rows = max(1, int(np.ceil((t1 - t0) / row_s)))
@@ -689,13 +771,17 @@ def plot_timeline(
             if lo <= te <= hi:
                 ax.axvline(te, color=colour.get(name, "k"), lw=1.0)
                 ax.plot([te], [1.0], marker="v", color=colour.get(name, "k"), ms=6)
+        for te, name in returns:
+            if lo <= te <= hi:
+                ax.plot([te], [1.12], marker="X", color="red", ms=8)
+                ax.text(te, 1.16, "return", fontsize=6, color="red", ha="center", va="bottom", clip_on=True)
         ax.set_xlim(lo, hi)
         ax.set_ylim(0, 1.25)
         ax.set_ylabel("p")
     axes[0, 0].set_title(title, fontsize=9)
     axes[0, 0].legend(loc="upper center", bbox_to_anchor=(0.5, 1.55), fontsize=7, ncol=len(labels), frameon=False)
     axes[-1, 0].set_xlabel("time (s): shaded = prompt (+ lighter grace), lines = class probabilities, "
-                           "triangles = fired commands (colour = class)")
+                           "triangles = fired commands (colour = class), red crosses = returns")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.png")

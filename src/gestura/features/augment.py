@@ -13,15 +13,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from gestura.features.handedness import MIRROR_PAIRS
 from gestura.landmarks.sequence import LandmarkSequence
 
-DIRECTION_SWAP: dict[str, str] = {
-    "swiping_left": "swiping_right", "swiping_right": "swiping_left",
-    "rotate_left": "rotate_right", "rotate_right": "rotate_left",
-    "Left Swipe": "Right Swipe", "Right Swipe": "Left Swipe",
-    "Clockwise": "Counter Clockwise", "Counter Clockwise": "Clockwise",
-}  # fmt: skip
-"""Labels whose meaning flips under a horizontal mirror (presentation classes and trajectory sets)."""
+DIRECTION_SWAP: dict[str, str] = {a: b for a, b in MIRROR_PAIRS} | {b: a for a, b in MIRROR_PAIRS}
+"""Labels whose meaning flips under a horizontal mirror: the one definition in `gestura.features.handedness`."""
 
 
 def jitter(x: np.ndarray, rng: np.random.Generator, sigma: float = 0.005) -> np.ndarray:

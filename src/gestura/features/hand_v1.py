@@ -10,9 +10,11 @@ velocities (palm lengths per `velocity_unit` s); `joint_angles` 134-143 MCP and 
 Before `window_features` the trajectory block holds the frame's raw wrist (x, y) and palm scale, so the runtime
 can finalise it over any window. Acting hand (`hand="auto"`): the only present hand, else the hand whose wrist
 is higher in the image (the raised hand gestures); decided per frame without state, so streaming equals offline.
-`mirror_left` reflects a left hand (x -> 1 - x) into right-hand space before features; with
-`keep_motion_direction` the motion blocks are reflected back, so a swipe keeps its real direction and the label
-needs no swap.
+`mirror_left` reflects a left hand (x -> 1 - x) into right-hand space before features, shape and motion alike
+(canonical space, the default): a left-hand window then carries its mirror label in training and its
+probabilities are mirrored back at run time (`gestura.features.handedness`), so a mirrored recording scores
+exactly like the original. `keep_motion_direction=True` is the old rule (shape mirrored, motion blocks reflected
+back, label unchanged) kept for artifacts trained with it: it reverses every cue that lives in the hand's turn.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from gestura.features.schema import HAND_V1
 from gestura.landmarks.sequence import LandmarkSequence
 
 SCHEMA = HAND_V1
-DEFAULTS: dict[str, Any] = {"hand": "auto", "mirror_left": True, "keep_motion_direction": True,
+DEFAULTS: dict[str, Any] = {"hand": "auto", "mirror_left": True, "keep_motion_direction": False,
                             "smooth": 1, "velocity_unit": DEFAULT_UNIT}
 SPREAD_PAIRS = ((4, 8), (8, 12), (12, 16), (16, 20), (4, 20))
 TRAJ = SCHEMA.blocks["wrist_trajectory"]
@@ -80,6 +82,20 @@ def choose_hand(seq: LandmarkSequence, hand: str = "auto") -> tuple[np.ndarray, 
     use_left = lp & (~rp | (left[:, 0, 1] < right[:, 0, 1]))
     xyz = np.where(use_left[:, None, None], left, right)
     return xyz, lp | rp, use_left
+
+
+def canonical(params: dict[str, Any]) -> bool:
+    """Whether a left hand is mirrored completely (shape and motion) into right-hand space, so labels mirror too
+    (`gestura.features.handedness`)."""
+    return bool(params["mirror_left"]) and not bool(params["keep_motion_direction"])
+
+
+def mirrored_frames(seq: LandmarkSequence, **params: Any) -> np.ndarray:
+    """`(T,)` bool: frames whose acting hand was mirrored into right-hand space, motion included."""
+    if not canonical(params):
+        return np.zeros(seq.n_frames, bool)
+    _, present, is_left = choose_hand(seq, params["hand"])
+    return is_left & present
 
 
 def frame_features(seq: LandmarkSequence, **params: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -79,6 +79,19 @@ class FeaturePipeline:
         """Past frames one frame's features depend on."""
         return int(_impl(self.schema).context(dict(self.params)))
 
+    @property
+    def canonical_hand(self) -> bool:
+        """Whether a left hand is mirrored into right-hand space motion and all, so a left-hand window's label is
+        the mirror label (`gestura.features.handedness`)."""
+        fn = getattr(_impl(self.schema), "canonical", None)
+        return bool(fn(dict(self.params))) if fn is not None else False
+
+    def mirrored_frames(self, seq: LandmarkSequence) -> np.ndarray:
+        """`(T,)` bool: frames mirrored into right-hand space (all False unless `canonical_hand`)."""
+        if not self.canonical_hand:
+            return np.zeros(seq.n_frames, bool)
+        return np.asarray(_impl(self.schema).mirrored_frames(seq, **self.params), dtype=bool)
+
     # ----------------------------------------------------------------- features
     def frame_features(self, seq: LandmarkSequence) -> tuple[np.ndarray, np.ndarray]:
         """`seq -> (feats (T, F) float32, valid (T,) bool)`, per frame and window-independent; zeros where invalid."""

@@ -11,7 +11,14 @@ A classifier run on every frame is noisy; a presenter needs one command per gest
    after any discrete command blocks all discrete classes, and `opposite_block_s` after a gesture blocks its
    opposite (`opposites`: left/right, up/down, zoom in/out), so the hand's return after a swipe (which looks
    like the opposite swipe) does not fire;
-4. per-class `cooldown_s` between two firings of the same class.
+4. per-class `cooldown_s` between two firings of the same class;
+5. with the hand's motion (`update(..., motion=row)`, a `gestura.features.motion` row per update): a discrete
+   class fires only if the hand moved (`min_motion`: peak speed over the last `motion_window_s`, palm lengths
+   per second), so a raised, still palm fires nothing; and after a gesture fires, its **return** is watched on
+   the hand's path: the gesture's vector runs from the pose farthest from the firing pose within
+   `motion_window_s` to the firing pose; until the hand has come back `return_fraction` of that vector and rested
+   (`rest_speed` for `rest_s`), or `return_block_s` passed, the opposite class cannot fire, nor any class while
+   the hand is moving back. A hand that pauses before returning is still caught, unlike a fixed block.
 
 Timestamps come from the caller (recorded `t` or the frame clock), never from the wall clock, so streaming
 evaluation replays recordings exactly as `gestura live` runs them. `unknown` is the background class: it
@@ -31,6 +38,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gestura.errors import ConfigError, InputError
+from gestura.features.motion import pose_delta, pose_distance
 from gestura.io import read_yaml_mapping
 
 DISCRETE_CLASSES = ("swiping_left", "swiping_right", "swiping_up", "swiping_down", "fist",
@@ -40,7 +48,8 @@ CONTINUOUS_CLASSES = ("point_one", "point_two")
 """Seed-000 continuous gestures: point_one drives the laser pointer, point_two the pen."""
 OPPOSITES = {"swiping_left": "swiping_right", "swiping_right": "swiping_left", "swiping_up": "swiping_down",
              "swiping_down": "swiping_up", "zooming_in_full_hand": "zooming_out_full_hand",
-             "zooming_out_full_hand": "zooming_in_full_hand"}
+             "zooming_out_full_hand": "zooming_in_full_hand", "rotate_left": "rotate_right",
+             "rotate_right": "rotate_left"}
 """Gestures whose return movement looks like the other one."""
 
 DecisionKind = Literal["discrete", "continuous", "continuous_end"]
@@ -65,6 +74,14 @@ class DecisionConfig(BaseModel):
     latch_all: bool = True
     opposites: dict[str, str] = Field(default_factory=lambda: dict(OPPOSITES))
     opposite_block_s: float = Field(1.5, ge=0, description="seconds a gesture blocks its opposite")
+    min_motion: float = Field(0.0, ge=0, description="peak hand speed (palm lengths/s) a discrete class needs "
+                              "within motion_window_s; 0 = no motion gate")
+    motion_window_s: float = Field(1.0, gt=0, le=10, description="seconds of hand motion the gates look back on")
+    return_block_s: float = Field(0.0, ge=0, le=30, description="longest watch of a gesture's return; 0 = off")
+    return_fraction: float = Field(0.5, gt=0, le=2, description="share of the gesture's vector the hand must come "
+                                   "back before the return counts as done")
+    rest_speed: float = Field(1.0, ge=0, description="hand speed (palm lengths/s) below which the hand rests")
+    rest_s: float = Field(0.25, ge=0, le=10, description="seconds at rest that end a return")
     unknown: str = "unknown"
     continuous: list[str] = Field(default_factory=lambda: list(CONTINUOUS_CLASSES))
     discrete: list[str] | None = Field(None, description="discrete classes; None = all but unknown/continuous")
@@ -150,6 +167,61 @@ class ActivationController:
         self._active: int | None = None
         self._t = -np.inf
         self.smoothed = np.zeros(k)
+        self._motion: deque[tuple[float, np.ndarray, float]] = deque()
+        self._speed = 0.0
+        self._watch: _ReturnWatch | None = None
+        self.suppressed: deque[tuple[float, str, str]] = deque(maxlen=256)
+        """(t, class, why) of firings the motion gates held back: `still` or `return`."""
+
+    # ------------------------------------------------------------------ motion
+    def _track(self, row: np.ndarray | None, t: float) -> None:
+        """Keep the motion history and advance the return watch."""
+        if row is None:
+            return
+        row = np.asarray(row, dtype=np.float64)
+        self._speed = 0.5 * float(row[5]) + 0.5 * self._speed if row[0] > 0 else 0.5 * self._speed
+        self._motion.append((t, row, self._speed))
+        while self._motion and self._motion[0][0] < t - self.config.motion_window_s:
+            self._motion.popleft()
+        w = self._watch
+        if w is None:
+            return
+        c = self.config
+        if t - w.t > c.return_block_s:
+            self._watch = None
+            return
+        if row[0] > 0:
+            w.progress = float(-np.dot(pose_delta(w.end, row), w.vector) / max(np.dot(w.vector, w.vector), 1e-9))
+            w.back = w.back or w.progress >= c.return_fraction
+        if w.back and self._speed < c.rest_speed:
+            w.rest_since = t if w.rest_since is None else w.rest_since
+            if t - w.rest_since >= c.rest_s:
+                self._watch = None
+        else:
+            w.rest_since = None
+
+    def _held_back(self, top: int, t: float) -> str | None:
+        """Why the motion gates hold a discrete firing of `top` back (None: they do not)."""
+        c = self.config
+        if not self._motion:
+            return None
+        if c.min_motion > 0 and max(s for _, _, s in self._motion) < c.min_motion:
+            return "still"
+        w = self._watch
+        if w is not None and (top == self._opposite[w.label] or w.progress > 0.25):
+            return "return"
+        return None
+
+    def _watch_return(self, label: int, t: float) -> None:
+        c = self.config
+        rows = [r for _, r, _ in self._motion if r[0] > 0]
+        if c.return_block_s <= 0 or not rows:
+            return
+        end = rows[-1]
+        start = max(rows, key=lambda r: pose_distance(r, end))
+        vec = pose_delta(start, end)
+        if float(np.linalg.norm(vec)) > 1e-3:
+            self._watch = _ReturnWatch(label, t, end, vec)
 
     def _smooth(self, p: np.ndarray) -> np.ndarray:
         c = self.config
@@ -161,14 +233,16 @@ class ActivationController:
             return np.bincount(np.array(self._votes), minlength=len(p)) / len(self._votes)
         return p
 
-    def update(self, probs: np.ndarray, t: float) -> Decision | None:
-        """Feed one probability vector `(K,)` at time `t` seconds; returns a `Decision` or None."""
+    def update(self, probs: np.ndarray, t: float, motion: np.ndarray | None = None) -> Decision | None:
+        """Feed one probability vector `(K,)` at time `t` seconds (and the hand's motion row, if known);
+        returns a `Decision` or None."""
         p = np.asarray(probs, dtype=np.float64).reshape(-1)
         if p.shape[0] != len(self.labels):
             raise InputError(f"decision: got {p.shape[0]} probabilities for {len(self.labels)} classes")
         if t <= self._t:
             raise InputError(f"decision: timestamps must increase (got {t} after {self._t})")
         self._t = t
+        self._track(motion, t)
         s = self._smooth(p)
         self.smoothed = s
         self._armed |= s < self._rearm
@@ -205,9 +279,29 @@ class ActivationController:
         opp = self._opposite[top]
         if opp >= 0 and t - self._last_fire[opp] < self.config.opposite_block_s:
             return None
+        why = self._held_back(top, t)
+        if why is not None:
+            if not self.suppressed or self.suppressed[-1][1:] != (self.labels[top], why) or \
+                    t - self.suppressed[-1][0] > 1.0:
+                self.suppressed.append((t, self.labels[top], why))
+            return None
+        self._watch_return(top, t)
         self._armed[top] = False
         self._latched = top
         self._last_fire[top] = t
         self._last_any = t
         self._streak = 0
         return Decision(self.labels[top], score, t, "discrete")
+
+
+@dataclass
+class _ReturnWatch:
+    """A fired gesture whose return movement is being watched."""
+
+    label: int
+    t: float
+    end: np.ndarray
+    vector: np.ndarray
+    progress: float = 0.0
+    back: bool = False
+    rest_since: float | None = None

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 
 from gestura.errors import ConfigError, InputError
+from gestura.features.handedness import mirror_permutation, mostly_left
+from gestura.features.motion import MOTION_FIELDS, hand_motion
 from gestura.landmarks.sequence import LandmarkSequence
 from gestura.landmarks.smoothing import SmoothingConfig
 from gestura.runtime.commands import CommandMap
@@ -114,6 +116,18 @@ class Recognizer:
         self.command_map = self.options.command_map or CommandMap()
         self.background = self.decision_config.unknown
         self.landmark_backend: Any = None
+        self.mirror_perm: np.ndarray | None = mirror_permutation(self.labels) \
+            if getattr(self.pipeline, "canonical_hand", False) else None
+        """Permutation that turns canonical (right-hand) probabilities into a left hand's (None: not canonical)."""
+
+    def window_probs(self, x: np.ndarray, m: np.ndarray, left: np.ndarray) -> np.ndarray:
+        """The engine on windows `(B, W, F)`, masks `(B, W)`; rows whose acting hand is mostly left (`left`
+        `(B, W)` mirrored-frame flags) get their probabilities mirrored back: `-> (B, K)`."""
+        p = self.engine.predict_proba(x, m)
+        if self.mirror_perm is not None:
+            flip = np.array([mostly_left(lf, mk) for lf, mk in zip(left, m)], dtype=bool)
+            p = np.where(flip[:, None], p[:, self.mirror_perm], p)
+        return p
 
     @classmethod
     def from_file(cls, artifact: str | os.PathLike[str] | None = None,
@@ -149,19 +163,21 @@ class Recognizer:
             raise InputError(f"{seq.source or seq.video_id or '<sequence>'}: empty sequence")
         rs = self.prepare(seq)
         feats, valid = self.pipeline.frame_features(rs)
+        mirrored = self.pipeline.mirrored_frames(rs)
         w = self.window
         starts = [0] if rs.n_frames <= w else list(range(0, rs.n_frames - w + 1, self.stride))
-        xs, ms = [], []
+        xs, ms, ls = [], [], []
         for s in starts:
             f, v = feats[s : s + w], valid[s : s + w]
             x, m = _pad(self.pipeline.window_features(f, v), v, w)
             xs.append(x)
             ms.append(m)
-        x, m = np.stack(xs), np.stack(ms)
+            ls.append(_pad(mirrored[s : s + w, None].astype(np.float32), v, w)[0][:, 0] > 0)
+        x, m, lf = np.stack(xs), np.stack(ms), np.stack(ls)
         ok = m.any(axis=1)
         if not ok.any():
-            return self._background_probs()
-        return self.engine.predict_proba(x[ok], m[ok]).mean(axis=0)
+            return self.background_probs()
+        return self.window_probs(x[ok], m[ok], lf[ok]).mean(axis=0)
 
     def predict(self, seq: LandmarkSequence) -> Prediction:
         """Classify one clip."""
@@ -204,7 +220,7 @@ class Recognizer:
                 if own:
                     backend.close()
 
-    def _background_probs(self) -> np.ndarray:
+    def background_probs(self) -> np.ndarray:
         p = np.zeros(len(self.labels), np.float32)
         if self.background in self.labels:
             p[self.labels.index(self.background)] = 1.0
@@ -222,17 +238,20 @@ class RecognizerStream:
         self.controller = ActivationController(rec.labels, rec.decision_config)
         self.pointer = PointerController(opts.pointer)
         self._filters: dict[str, Any] = {}
-        self._ctx = int(rec.pipeline.context) + 1
+        self._ctx = max(2, int(rec.pipeline.context) + 1)
         self._raw: deque[tuple[dict[str, np.ndarray], dict[str, bool], float]] = deque(maxlen=self._ctx)
         self._feats: deque[np.ndarray] = deque(maxlen=rec.window)
         self._valid: deque[bool] = deque(maxlen=rec.window)
+        self._left: deque[bool] = deque(maxlen=rec.window)
+        self.motion = np.zeros(len(MOTION_FIELDS))
+        """The acting hand's motion row (`gestura.features.motion`) at the newest model frame."""
         self._shapes: dict[str, tuple[int, ...]] = {}
         self._t_prev: float | None = None
         self._t0: float | None = None
         self._grid = 0
         self._last_present: dict[str, tuple[float, np.ndarray]] = {}
         self._since_model = 0
-        self._probs = rec._background_probs()
+        self._probs = rec.background_probs()
         self._index = 0
 
     def features(self) -> tuple[np.ndarray, np.ndarray]:
@@ -259,7 +278,7 @@ class RecognizerStream:
             self._probs = self._run_model()
             self._since_model = 0
             ran = True
-            decision = self.controller.update(self._probs, t)
+            decision = self.controller.update(self._probs, t, self.motion)
         command = None
         if decision is not None and decision.kind == "discrete":
             cmd = rec.command_map.command_for(decision.label)
@@ -348,14 +367,18 @@ class RecognizerStream:
         feats, valid = self.rec.pipeline.frame_features(seq)
         self._feats.append(feats[-1])
         self._valid.append(bool(valid[-1]))
+        self._left.append(bool(self.rec.pipeline.mirrored_frames(seq)[-1]))
+        if seq.hands():
+            self.motion = hand_motion(seq)[-1]
         self._since_model += 1
 
     def _run_model(self) -> np.ndarray:
         feats, valid = self.features()
         if not valid.any():
-            return self.rec._background_probs()
+            return self.rec.background_probs()
         x, m = _pad(self.rec.pipeline.window_features(feats, valid), valid, self.rec.window)
-        return self.rec.engine.predict_proba(x[None], m[None])[0]
+        left = _pad(np.array(self._left, np.float32)[:, None], valid, self.rec.window)[0][:, 0] > 0
+        return self.rec.window_probs(x[None], m[None], left[None])[0]
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -1,0 +1,201 @@
+"""Gesture spotting on ../shared/datasets/presentation-streams: within-person and cross-person event-level tables.
+
+    nice .venv/bin/python scripts/spotting_experiments.py --out runs/spotting/lstm_canonical.json
+    nice .venv/bin/python scripts/spotting_experiments.py --features motion-direction --out runs/spotting/lstm_old.json
+    nice .venv/bin/python scripts/spotting_experiments.py --table runs/spotting
+
+Folds: leave-one-session-out within each person (joschua 3 folds, meric 2 folds: meric's first session is
+left-handed, his second right-handed) and leave-one-person-out (joschua <-> meric). Each fold trains the recipe on
+the training sessions only, plays every test session through the runtime (`play_recognizer`, equal to
+`gestura live` frame by frame) and replays the recorded probabilities and motion rows through several decision
+settings fixed in advance (no setting is tuned on a test session). Every test session is also played mirrored
+(`mirror_sequence`: a left-handed presenter) and scored against its mirrored prompts. "Segment given" is the
+classifier's hit rate when the prompt's segment is handed to it (the mean probabilities of the windows ending
+0.8 s after the prompt start to 0.6 s after its end, background excluded): what the spotting itself loses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "datasets" / "presentation-streams"
+
+WITHIN = {
+    "joschua: s2+s3 -> s1": (["joschua-2", "joschua-3"], ["joschua-1"]),
+    "joschua: s1+s3 -> s2": (["joschua-1", "joschua-3"], ["joschua-2"]),
+    "joschua: s1+s2 -> s3": (["joschua-1", "joschua-2"], ["joschua-3"]),
+    "meric: s2 (right) -> s1 (left)": (["meric-2"], ["meric-1"]),
+    "meric: s1 (left) -> s2 (right)": (["meric-1"], ["meric-2"]),
+}
+ACROSS = {
+    "joschua -> meric": (["joschua-1", "joschua-2", "joschua-3"], ["meric-1", "meric-2"]),
+    "meric -> joschua": (["meric-1", "meric-2"], ["joschua-1", "joschua-2", "joschua-3"]),
+}
+SETTINGS: dict[str, dict[str, Any]] = {
+    "window + threshold (before)": {},
+    "+ motion gate": {"min_motion": 2.0},
+    "+ motion gate + return watch": {"min_motion": 2.0, "return_block_s": 3.0, "opposite_block_s": 0.0},
+}
+"""Decision settings compared on the same playbacks (DecisionConfig overrides); fixed before any run."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--table", type=Path, help="print the markdown table of every JSON in this folder")
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--model", default="lstm")
+    ap.add_argument("--epochs", type=int, default=25)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--features", choices=["canonical", "motion-direction"], default="canonical",
+                    help="canonical: a left hand is mirrored completely and its label mirrored (this issue); "
+                         "motion-direction: the old rule (shape mirrored, motion kept)")
+    ap.add_argument("--folds", choices=["within", "across", "all"], default="all")
+    ap.add_argument("--generated", type=int, default=0, help="generated people (2 sessions each) to add")
+    args = ap.parse_args(argv)
+    if args.table:
+        print(markdown_table(args.table))
+        return 0
+    if args.out is None:
+        ap.error("--out is required unless --table")
+    import torch
+
+    torch.set_num_threads(1)
+    from gestura.data.formats import load_dataset
+    from gestura.landmarks.smoothing import SmoothingConfig
+    from gestura.runtime.recognizer import smooth_sequence
+
+    seqs = list(load_dataset(args.data).sequences)
+    smoothed = {s.session: smooth_sequence(s, SmoothingConfig()) for s in seqs}
+    folds = {**(WITHIN if args.folds in ("within", "all") else {}),
+             **(ACROSS if args.folds in ("across", "all") else {})}
+    results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "settings": SETTINGS}
+    for name, (train_s, test_s) in folds.items():
+        t0 = time.perf_counter()
+        bundle, n_windows = train_fold([smoothed[s] for s in train_s], args)
+        results[name] = evaluate_fold(bundle, [s for s in seqs if s.session in test_s])
+        results[name]["train_windows"] = n_windows
+        results[name]["seconds"] = round(time.perf_counter() - t0, 1)
+        best = results[name]["settings"][list(SETTINGS)[-1]]
+        print(f"{name}: hit {best['hit_rate']:.2f} conf {best['confusion_rate']:.2f} "
+              f"false/h {best['false_per_hour']:.0f} returns {best['returns']} | mirrored hit "
+              f"{best['mirrored_hit_rate']:.2f} | segment given {results[name]['segment_given']:.2f} "
+              f"({results[name]['seconds']:.0f} s)", file=sys.stderr)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        from gestura.io import write_json
+
+        write_json(args.out, results)
+    return 0
+
+
+def train_fold(train: list[Any], args: argparse.Namespace) -> tuple[Any, int]:
+    """The recipe on the training sessions: 1 s windows by the stream labelling rule (+ generated sessions)."""
+    from gestura.data.streams import StreamWindowConfig, cut_dataset_windows, generated_stream_windows
+    from gestura.features.pipeline import FeaturePipeline
+    from gestura.landmarks.smoothing import SmoothingConfig
+    from gestura.runtime.recognizer import smooth_sequence
+    from gestura.training.enroll import fit_clips
+
+    rng = np.random.default_rng(args.seed)
+    wcfg = StreamWindowConfig(stride_s=0.1, unknown_per_positive=1.5)
+    clips = cut_dataset_windows(train, wcfg, rng)
+    if args.generated:
+        clips += generated_stream_windows(args.generated, wcfg, rng, seed=args.seed + 101,
+                                          classes=("swiping_left", "swiping_right", "swiping_up", "swiping_down",
+                                                   "fist", "rotate_left", "rotate_right"),
+                                          transform=lambda s: smooth_sequence(s, SmoothingConfig()))
+    params = {"keep_motion_direction": args.features == "motion-direction"}
+    labels = sorted({str(c.label) for c in clips})
+    res = fit_clips(clips, labels, model=args.model, epochs=args.epochs, window=wcfg.window_frames,
+                    resample_fps=wcfg.rate_hz, seed=args.seed, pipeline=FeaturePipeline("feature-schema-v1", params))
+    return res.bundle, len(clips)
+
+
+def evaluate_fold(bundle: Any, tests: list[Any]) -> dict[str, Any]:
+    """Event-level scores of every decision setting on the test sessions and their mirror images."""
+    from gestura.evaluation.streams import merge_scores, play_recognizer, replay_decisions, score_playback
+    from gestura.features.handedness import mirror_sequence
+    from gestura.runtime.decision import DecisionConfig
+    from gestura.runtime.engines import TorchEngine
+    from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+
+    rec = Recognizer(TorchEngine(bundle), RecognizerOptions())
+    pbs = [play_recognizer(rec, s) for s in tests]
+    mirrored = [play_recognizer(rec, mirror_sequence(s)) for s in tests]
+    out: dict[str, Any] = {"settings": {}, "segment_given": segment_given(pbs),
+                           "segment_given_per_class": segment_given(pbs, per_class=True)}
+    for name, over in SETTINGS.items():
+        cfg = DecisionConfig(**over)
+        scores = [score_playback(pb, replay_decisions(pb.t, pb.probs, pb.labels, cfg, pb.motion)) for pb in pbs]
+        mscores = [score_playback(pb, replay_decisions(pb.t, pb.probs, pb.labels, cfg, pb.motion)) for pb in mirrored]
+        merged, mmerged = merge_scores(scores), merge_scores(mscores)
+        d = merged.to_dict()
+        m = mmerged.to_dict()
+        d["mirrored_hit_rate"] = m["hit_rate"]
+        d["mirrored_confusions_as_partner"] = mirror_partner_confusions(m)
+        d["per_session"] = {pb.stream: sc.to_dict() for pb, sc in zip(pbs, scores)}
+        out["settings"][name] = d
+    return out
+
+
+def mirror_partner_confusions(score: dict[str, Any]) -> int:
+    """How often a class was confused as its own mirror partner (swiping_left as swiping_right, ...)."""
+    from gestura.features.handedness import mirror_label
+
+    return sum(v for k, cs in score["per_class"].items() for c, v in cs["confused_as"].items()
+               if c == mirror_label(k) and c != k)
+
+
+def segment_given(pbs: list[Any], per_class: bool = False) -> Any:
+    """Hit rate when the prompt's segment is given: mean probabilities over the windows ending 0.8 s after the
+    prompt start to 0.6 s after its end, background excluded, arg-max against the prompt."""
+    hits: dict[str, list[bool]] = {}
+    for pb in pbs:
+        labels = list(pb.labels)
+        bg = labels.index("unknown") if "unknown" in labels else -1
+        for start, end, label in pb.prompts:
+            sel = (pb.t >= start + 0.8) & (pb.t <= end + 0.6)
+            if not sel.any():
+                hits.setdefault(label, []).append(False)
+                continue
+            p = pb.probs[sel].mean(axis=0)
+            if bg >= 0:
+                p[bg] = -1
+            hits.setdefault(label, []).append(labels[int(np.argmax(p))] == label)
+    if per_class:
+        return {k: round(float(np.mean(v)), 3) for k, v in sorted(hits.items())}
+    allh = [h for v in hits.values() for h in v]
+    return float(np.mean(allh)) if allh else 0.0
+
+
+def markdown_table(folder: Path) -> str:
+    """One row per (results file, fold, decision setting)."""
+    rows = ["| run | fold | decision | hit | confused | false/h rest | returns | mirrored hit | "
+            "latency p50/p90 from prompt (s) | from movement end (s) | segment given |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for path in sorted(folder.glob("*.json")):
+        d = json.loads(path.read_text())
+        for fold, v in d.items():
+            if not isinstance(v, dict) or "settings" not in v or fold == "settings":
+                continue
+            for name, s in v["settings"].items():
+                def f(x: Any, nd: int = 2) -> str:
+                    return "-" if x is None else f"{x:.{nd}f}"
+                rows.append(f"| {path.stem} | {fold} | {name} | {f(s['hit_rate'])} | {f(s['confusion_rate'])} | "
+                            f"{f(s['false_per_hour'], 0)} | {s['returns']} | {f(s['mirrored_hit_rate'])} | "
+                            f"{f(s['latency_p50_s'])}/{f(s['latency_p90_s'])} | "
+                            f"{f(s['latency_from_end_p50_s'])}/{f(s['latency_from_end_p90_s'])} | "
+                            f"{f(v['segment_given'])} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
