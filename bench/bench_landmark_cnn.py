@@ -185,7 +185,7 @@ def main() -> None:
 
 def downstream(classifier, frames, ref, out) -> dict:
     """Run one gesture classifier on the MediaPipe and the CNN landmark streams of the same frames."""
-    from gestura.evaluation.streams import play_recognizer
+    from gestura.runtime.replay import replay as play_recognizer
     from gestura.landmarks.backend import sequence_from_frames
     from gestura.runtime.recognizer import Recognizer
 

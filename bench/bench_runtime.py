@@ -45,7 +45,7 @@ def cost(rec, seq) -> dict:
         rs = rec.prepare(seq.slice(lo, i + 1))
         f, v = rec.pipeline.frame_features(rs)
         x, m = _pad(rec.pipeline.window_features(f[-w:], v[-w:]), v[-w:], w)
-        p = rec.engine.predict_proba(x[None], m[None])[0] if m.any() else rec._background_probs()
+        p = rec.engine.predict_proba(x[None], m[None])[0] if m.any() else rec.background_probs()
         ctl.update(p, float(seq.t[i]))
         t2 = time.perf_counter()
         s_ms.append((t1 - t0) * 1000)

@@ -6,7 +6,7 @@
 
 Folds: leave-one-session-out within each person (joschua 3 folds, meric 2 folds: meric's first session is
 left-handed, his second right-handed) and leave-one-person-out (joschua <-> meric). Each fold trains the recipe on
-the training sessions only, plays every test session through the runtime (`play_recognizer`, equal to
+the training sessions only, plays every test session through the runtime (`gestura.runtime.replay.replay`, equal to
 `gestura live` frame by frame) and replays the recorded probabilities and motion rows through several decision
 settings fixed in advance (no setting is tuned on a test session). Every test session is also played mirrored
 (`mirror_sequence`: a left-handed presenter) and scored against its mirrored prompts. "Segment given" is the
@@ -41,10 +41,11 @@ ACROSS = {
 }
 SETTINGS: dict[str, dict[str, Any]] = {
     "window + threshold (before)": {},
-    "+ motion gate": {"min_motion": 2.0},
-    "+ motion gate + return watch": {"min_motion": 2.0, "return_block_s": 3.0, "opposite_block_s": 0.0},
+    "+ motion gate": {"min_motion": 0.5},
+    "+ motion gate + return watch": {"min_motion": 0.5, "return_block_s": 3.0, "opposite_block_s": 0.0},
 }
-"""Decision settings compared on the same playbacks (DecisionConfig overrides); fixed before any run."""
+"""Decision settings compared on the same playbacks (DecisionConfig overrides). `min_motion` 0.5 palm lengths/s:
+a still hand peaks at 0.1-0.4 (median of the late rest phases), every prompted gesture at 0.7 or more."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                          "motion-direction: the old rule (shape mirrored, motion kept)")
     ap.add_argument("--folds", choices=["within", "across", "all"], default="all")
     ap.add_argument("--generated", type=int, default=0, help="generated people (2 sessions each) to add")
+    ap.add_argument("--rescore", action="store_true", help="re-score the playbacks saved beside --out with the "
+                    "current SETTINGS (no training)")
     args = ap.parse_args(argv)
     if args.table:
         print(markdown_table(args.table))
@@ -73,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     from gestura.landmarks.smoothing import SmoothingConfig
     from gestura.runtime.recognizer import smooth_sequence
 
+    if args.rescore:
+        return rescore(args.out)
     seqs = list(load_dataset(args.data).sequences)
     smoothed = {s.session: smooth_sequence(s, SmoothingConfig()) for s in seqs}
     folds = {**(WITHIN if args.folds in ("within", "all") else {}),
@@ -81,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, (train_s, test_s) in folds.items():
         t0 = time.perf_counter()
         bundle, n_windows = train_fold([smoothed[s] for s in train_s], args)
-        results[name] = evaluate_fold(bundle, [s for s in seqs if s.session in test_s])
+        results[name] = evaluate_fold(bundle, [s for s in seqs if s.session in test_s],
+                                      args.out.with_suffix("") / slug(name))
         results[name]["train_windows"] = n_windows
         results[name]["seconds"] = round(time.perf_counter() - t0, 1)
         best = results[name]["settings"][list(SETTINGS)[-1]]
@@ -119,17 +125,55 @@ def train_fold(train: list[Any], args: argparse.Namespace) -> tuple[Any, int]:
     return res.bundle, len(clips)
 
 
-def evaluate_fold(bundle: Any, tests: list[Any]) -> dict[str, Any]:
-    """Event-level scores of every decision setting on the test sessions and their mirror images."""
-    from gestura.evaluation.streams import merge_scores, play_recognizer, replay_decisions, score_playback
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_")
+
+
+def evaluate_fold(bundle: Any, tests: list[Any], folder: Path) -> dict[str, Any]:
+    """Event-level scores of every decision setting on the test sessions and their mirror images; the fold's
+    model and playbacks are kept in `folder` for re-scoring."""
+    import pickle
+
+    from gestura.runtime.replay import replay
     from gestura.features.handedness import mirror_sequence
-    from gestura.runtime.decision import DecisionConfig
     from gestura.runtime.engines import TorchEngine
     from gestura.runtime.recognizer import Recognizer, RecognizerOptions
 
     rec = Recognizer(TorchEngine(bundle), RecognizerOptions())
-    pbs = [play_recognizer(rec, s) for s in tests]
-    mirrored = [play_recognizer(rec, mirror_sequence(s)) for s in tests]
+    pbs = [replay(rec, s) for s in tests]
+    mirrored = [replay(rec, mirror_sequence(s)) for s in tests]
+    folder.mkdir(parents=True, exist_ok=True)
+    bundle.save(folder / "model", card=False)
+    with open(folder / "playbacks.pkl", "wb") as f:  # our own experiment output, read back only by --rescore
+        pickle.dump({"pbs": pbs, "mirrored": mirrored}, f)
+    return score_fold(pbs, mirrored)
+
+
+def rescore(out: Path) -> int:
+    """Re-score every fold's saved playbacks with the current SETTINGS (decisions replay exactly)."""
+    import pickle
+
+    from gestura.io import write_json
+
+    results = json.loads(out.read_text())
+    results["settings"] = SETTINGS
+    for name, v in results.items():
+        if not isinstance(v, dict) or "settings" not in v or name == "settings":
+            continue
+        with open(out.with_suffix("") / slug(name) / "playbacks.pkl", "rb") as f:
+            saved = pickle.load(f)
+        v.update(score_fold(saved["pbs"], saved["mirrored"]))
+    write_json(out, results)
+    print(markdown_table(out.parent))
+    return 0
+
+
+def score_fold(pbs: list[Any], mirrored: list[Any]) -> dict[str, Any]:
+    """Every decision setting replayed on the fold's playbacks."""
+    from gestura.evaluation.events import merge_scores, score_playback
+    from gestura.runtime.replay import replay_decisions
+    from gestura.runtime.decision import DecisionConfig
+
     out: dict[str, Any] = {"settings": {}, "segment_given": segment_given(pbs),
                            "segment_given_per_class": segment_given(pbs, per_class=True)}
     for name, over in SETTINGS.items():

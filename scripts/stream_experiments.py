@@ -76,6 +76,24 @@ def knn_fit(clips: list[Any], k: int = 5) -> Any:
     return make_pipeline(StandardScaler(), KNeighborsClassifier(k)).fit(X, y)
 
 
+def play_windows(seq: Any, labels: list[str], probs_fn: Any, window: int, rate_hz: float = 30.0) -> Any:
+    """Offline playback of the k-NN baseline (not a runtime model): probabilities of the window ending at every
+    frame of the stream resampled to `rate_hz`, stamped with the first recorded timestamp at or after it."""
+    from gestura.data.prompts import sequence_prompts
+    from gestura.features.windows import resample_sequence
+    from gestura.runtime.replay import Playback
+
+    rs = resample_sequence(seq, rate_hz)
+    ends = np.arange(window - 1, rs.n_frames)
+    probs = np.asarray(probs_fn(rs, ends), dtype=np.float32)
+    j = np.clip(np.searchsorted(seq.t, rs.t[ends] - 1e-9, side="left"), 0, seq.n_frames - 1)
+    t = np.maximum.accumulate(np.asarray(seq.t, dtype=np.float64)[j])
+    keep = np.concatenate([[True], np.diff(t) > 0])
+    return Playback(stream=str(seq.video_id), subject=seq.subject, session=seq.session, labels=list(labels),
+                    t=t[keep], probs=probs[keep], prompts=sequence_prompts(seq), duration_s=float(seq.duration),
+                    start_s=float(seq.t[0]))
+
+
 def knn_probs_fn(model: Any, labels: list[str], window: int) -> Any:
     order = [list(model.classes_).index(lb) for lb in labels]
 
@@ -89,7 +107,9 @@ def knn_probs_fn(model: Any, labels: list[str], window: int) -> Any:
 
 def run_knn(seqs: list[Any], out: Path) -> dict[str, Any]:
     from gestura.data.streams import StreamWindowConfig, cut_dataset_windows
-    from gestura.evaluation.streams import merge_scores, play_windows, replay_decisions, score_playback, tune_decision
+    from gestura.evaluation.events import merge_scores, score_playback
+    from gestura.evaluation.tuning import tune_decision
+    from gestura.runtime.replay import replay_decisions
     from gestura.runtime.decision import DecisionConfig
 
     wcfg = StreamWindowConfig()
@@ -212,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def play_bundle(bundle: Any, seqs: list[Any]) -> list[Any]:
     """Batched playback through the runtime (smoothing, resampling, features, model) with default decisions."""
-    from gestura.evaluation.streams import play_recognizer
+    from gestura.runtime.replay import replay as play_recognizer
     from gestura.runtime.engines import TorchEngine
     from gestura.runtime.recognizer import Recognizer
 
@@ -222,7 +242,8 @@ def play_bundle(bundle: Any, seqs: list[Any]) -> list[Any]:
 
 def score_settings(pbs: list[Any], labels: list[str], settings: dict[str, Any]) -> dict[str, Any]:
     """Merged event scores of the playbacks under each named decision config."""
-    from gestura.evaluation.streams import merge_scores, replay_decisions, score_playback
+    from gestura.evaluation.events import merge_scores, score_playback
+    from gestura.runtime.replay import replay_decisions
 
     return {name: merge_scores(score_playback(pb, replay_decisions(pb.t, pb.probs, labels, cfg, pb.motion))
                                for pb in pbs).to_dict() for name, cfg in settings.items()}
@@ -308,7 +329,7 @@ def run_model(seqs: list[Any], model: str, out: Path, epochs: int) -> dict[str, 
     import torch
 
     from gestura.runtime.decision import DecisionConfig
-    from gestura.evaluation.streams import tune_decision
+    from gestura.evaluation.tuning import tune_decision
 
     torch.set_num_threads(1)
     results: dict[str, Any] = {"model": model + ("+pretrain" if PRETRAIN else "") + ("+augment" if AUGMENT else "")
@@ -360,7 +381,7 @@ def run_enroll(seqs: list[Any], model: str, out: Path, epochs: int, ks: tuple[in
 
     from gestura.artifact import ModelBundle
     from gestura.data.streams import StreamWindowConfig
-    from gestura.evaluation.streams import tune_decision
+    from gestura.evaluation.tuning import tune_decision
     from gestura.runtime.decision import DecisionConfig
     from gestura.training.enroll import adapt, replay_set, takes_from_stream
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gestura.evaluation.streams import merge_scores, score_stream
+from gestura.evaluation.events import merge_scores, score_stream
 
 
 def test_returns_are_counted_in_the_rest_and_inside_the_next_prompt() -> None:
@@ -27,7 +27,8 @@ def test_an_opposite_prompt_hit_is_not_a_return() -> None:
 
 
 def test_latency_from_the_end_of_the_movement_is_reported() -> None:
-    from gestura.evaluation.streams import Playback, score_playback
+    from gestura.evaluation.events import score_playback
+    from gestura.runtime.replay import Playback
 
     t = np.arange(0, 6, 1 / 30)
     motion = np.zeros((len(t), 6))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gestura.errors import ConfigError
-from gestura.evaluation.streams import (
+from gestura.evaluation.events import (
     merge_scores,
     prompts_from_labels,
     rest_seconds,
@@ -146,13 +146,14 @@ def _oracle_recognizer():
 @pytest.mark.slow
 def test_batched_playback_equals_live_streaming_and_evaluate_writes_a_report(tmp_path) -> None:
     from gestura.data.synthetic import SubjectStyle, make_session
-    from gestura.evaluation.streams import evaluate_streams, play_recognizer, stream_recognizer
+    from gestura.evaluation.streams import evaluate_streams
+    from gestura.runtime.replay import replay
 
     script = ["swiping_left", "swiping_up", "swiping_right", "swiping_down", "swiping_left", "swiping_right"]
     seq = make_session(script, SubjectStyle(subject="p1"), seed=1, fps=27.0)
     rec = _oracle_recognizer()
-    fast = play_recognizer(rec, seq)
-    live = stream_recognizer(rec, seq)
+    fast = replay(rec, seq)
+    live = replay(rec, seq, exact=True)
     assert len(fast.prompts) == len(script)
     assert len(live.events) >= 3
     assert [e[1] for e in fast.events] == [e[1] for e in live.events]
@@ -173,7 +174,8 @@ def test_batched_playback_equals_live_streaming_and_evaluate_writes_a_report(tmp
 @pytest.mark.slow
 def test_left_handed_synthetic_swipes_keep_their_real_direction() -> None:
     from gestura.data.synthetic import SubjectStyle, make_session
-    from gestura.evaluation.streams import play_recognizer, score_playback
+    from gestura.evaluation.events import score_playback
+    from gestura.runtime.replay import replay as play_recognizer
 
     script = ["swiping_left", "swiping_right"] * 4
     rec = _oracle_recognizer()
@@ -194,7 +196,8 @@ def test_real_left_handed_stream_keeps_swipe_direction(shared_datasets) -> None:
     """meric_s1 is performed with the LEFT hand: mirrored into right-hand space, its swipes must keep their
     real direction (the wrist-displacement oracle hits them and never fires the opposite swipe en masse)."""
     from gestura.data.formats import load_dataset
-    from gestura.evaluation.streams import play_recognizer, score_playback
+    from gestura.evaluation.events import score_playback
+    from gestura.runtime.replay import replay as play_recognizer
 
     ds = load_dataset(shared_datasets / "presentation-streams")
     seq = next(s for s in ds.sequences if s.video_id == "meric_s1")

@@ -113,23 +113,25 @@ def _mirror_hand(h: np.ndarray) -> np.ndarray:
     return out
 
 
-def test_mirrored_left_hand_matches_right_shape_and_keeps_motion_direction(make_hand) -> None:
+def test_canonical_left_hand_is_the_exact_mirror_and_the_old_rule_keeps_motion_direction(make_hand) -> None:
     right = make_hand(7, move=(0.2, 0.0), roll=0.5)
     left = _mirror_hand(right)  # the same gesture by a left hand, moving towards smaller x
     seq_r = LandmarkSequence.from_arrays({"right_hand": right}, 30.0)
     seq_l = LandmarkSequence.from_arrays({"left_hand": left}, 30.0)
     fr, _ = PIPE.transform(seq_r)
     fl, _ = PIPE.transform(seq_l)
+    assert PIPE.canonical_hand and PIPE.mirrored_frames(seq_l).all() and not PIPE.mirrored_frames(seq_r).any()
+    np.testing.assert_allclose(fl, fr, atol=1e-5)  # canonical: every block, motion included, is the mirror image
+    old = FeaturePipeline("feature-schema-v1", {"keep_motion_direction": True})
+    assert not old.canonical_hand and not old.mirrored_frames(seq_l).any()
+    ol, _ = old.transform(seq_l)
     for name in ("position", "fingertip_spread", "joint_angles"):
-        np.testing.assert_allclose(fl[:, B[name]], fr[:, B[name]], atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(ol[:, B[name]], fr[:, B[name]], atol=1e-5, err_msg=name)
     assert fr[-1, B["wrist_trajectory"]][0] > 1.0
-    assert fl[-1, B["wrist_trajectory"]][0] < -1.0  # real direction: the left hand moved left
-    np.testing.assert_allclose(fl[:, B["wrist_vel_raw"]][:, 0], -fr[:, B["wrist_vel_raw"]][:, 0], atol=1e-5)
+    assert ol[-1, B["wrist_trajectory"]][0] < -1.0  # old rule: real direction kept, turn cues reversed
+    np.testing.assert_allclose(ol[:, B["wrist_vel_raw"]][:, 0], -fr[:, B["wrist_vel_raw"]][:, 0], atol=1e-5)
     unmirrored, _ = FeaturePipeline("feature-schema-v1", {"mirror_left": False}).transform(seq_l)
     assert not np.allclose(unmirrored[:, B["position"]], fr[:, B["position"]], atol=1e-3)
-    same_dir, _ = FeaturePipeline("feature-schema-v1", {"keep_motion_direction": False}).transform(seq_l)
-    np.testing.assert_allclose(same_dir[:, B["wrist_trajectory"]], fr[:, B["wrist_trajectory"]], atol=1e-4)
-
 
 def test_roll_shows_in_position_not_in_angles(make_hand) -> None:
     h = make_hand(8, move=(0, 0))

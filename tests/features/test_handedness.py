@@ -64,7 +64,8 @@ def test_mirror_sequence_is_an_involution_that_moves_the_hand_slot() -> None:
 def test_mirrored_session_scores_exactly_like_the_original(fps: float) -> None:
     """The spec of issue 'handedness': mirror every landmark, move the hand to the other slot, swap the labels;
     the runtime's probabilities come out permuted, its commands mirrored, its hit rate unchanged."""
-    from gestura.evaluation.streams import play_recognizer, score_playback
+    from gestura.evaluation.events import score_playback
+    from gestura.runtime.replay import replay as play_recognizer
 
     rec = _random_recognizer({})
     assert rec.pipeline.canonical_hand
@@ -81,7 +82,7 @@ def test_mirrored_session_scores_exactly_like_the_original(fps: float) -> None:
 def test_the_old_rule_fails_the_mirror_check() -> None:
     """Shape mirrored but motion direction kept (the old rule): the same check sees the turn reversed, so the
     metamorphic test above can fail."""
-    from gestura.evaluation.streams import play_recognizer
+    from gestura.runtime.replay import replay as play_recognizer
 
     rec = _random_recognizer({"keep_motion_direction": True})
     assert not rec.pipeline.canonical_hand

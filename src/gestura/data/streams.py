@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from gestura.data.prompts import sequence_prompts
 from gestura.errors import ConfigError, InputError
 from gestura.features.windows import resample_sequence
 from gestura.landmarks.sequence import LandmarkSequence
@@ -64,11 +65,9 @@ class StreamWindowConfig:
 
 def stream_prompts(seq: LandmarkSequence, background: str = "unknown") -> list[tuple[float, float, str]]:
     """The prompts of a frame-labelled stream as `(start_s, end_s, label)` (needs `frame_labels`)."""
-    from gestura.evaluation.streams import prompts_from_labels
-
     if seq.frame_labels is None:
         raise InputError(f"{seq.source or seq.video_id}: stream has no frame labels (groundtruth.txt)")
-    return prompts_from_labels(seq.t, seq.frame_labels, background, fps=seq.fps)
+    return sequence_prompts(seq, background)
 
 
 def label_windows(

@@ -6,7 +6,9 @@ windows of N frames mean the same duration for everyone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -104,3 +106,34 @@ def pad_batch(seqs: list[np.ndarray], length: int | None = None) -> tuple[np.nda
     for i, s in enumerate(seqs):
         mask[i, : min(s.shape[0], length)] = True
     return x, mask
+
+
+def window_batch(pipeline: Any, feats: np.ndarray, valid: np.ndarray, ends: Sequence[int] | np.ndarray,
+                 window: int, mirrored: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The one windowing rule: the windows of `window` frames ending at each index of `ends` (shorter at the
+    start of a recording), each finalised on its own by `pipeline.window_features`, front-aligned (real frames
+    first, zeros after) with a mask True on valid frames.
+
+    `feats (T, F)`, `valid (T,)` come from `pipeline.frame_features`; `mirrored (T,)` marks frames mirrored into
+    right-hand space. Returns `X (N, window, F)` float32, `M (N, window)` bool, `L (N, window)` bool (mirrored
+    flags, all False without `mirrored`). Training, the runtime's ring buffer and replay all call this, so a
+    window means the same everywhere (a window with no valid frame keeps an all-False mask; callers treat it as
+    background, never as a fake valid frame).
+    """
+    ends = np.asarray(ends, dtype=np.int64).reshape(-1)
+    n, dim = feats.shape[0], feats.shape[1]
+    if window < 1:
+        raise ConfigError(f"window must be >= 1 frame, got {window}")
+    if ends.size and (ends.min() < 0 or ends.max() >= n):
+        raise InputError(f"window ends {ends.min()}..{ends.max()} outside 0..{n - 1}")
+    x = np.zeros((ends.size, window, dim), np.float32)
+    m = np.zeros((ends.size, window), bool)
+    lf = np.zeros((ends.size, window), bool)
+    for i, e in enumerate(ends):
+        a = max(0, int(e) - window + 1)
+        f, v = feats[a : e + 1], np.asarray(valid[a : e + 1], dtype=bool)
+        x[i, : len(f)] = pipeline.window_features(f, v)
+        m[i, : len(f)] = v
+        if mirrored is not None:
+            lf[i, : len(f)] = mirrored[a : e + 1]
+    return x, m, lf

@@ -29,6 +29,7 @@ import numpy as np
 from gestura.errors import ConfigError, InputError
 from gestura.features.handedness import mirror_permutation, mostly_left
 from gestura.features.motion import MOTION_FIELDS, hand_motion
+from gestura.features.windows import window_batch
 from gestura.landmarks.sequence import LandmarkSequence
 from gestura.landmarks.smoothing import SmoothingConfig
 from gestura.runtime.commands import CommandMap
@@ -163,17 +164,9 @@ class Recognizer:
             raise InputError(f"{seq.source or seq.video_id or '<sequence>'}: empty sequence")
         rs = self.prepare(seq)
         feats, valid = self.pipeline.frame_features(rs)
-        mirrored = self.pipeline.mirrored_frames(rs)
         w = self.window
-        starts = [0] if rs.n_frames <= w else list(range(0, rs.n_frames - w + 1, self.stride))
-        xs, ms, ls = [], [], []
-        for s in starts:
-            f, v = feats[s : s + w], valid[s : s + w]
-            x, m = _pad(self.pipeline.window_features(f, v), v, w)
-            xs.append(x)
-            ms.append(m)
-            ls.append(_pad(mirrored[s : s + w, None].astype(np.float32), v, w)[0][:, 0] > 0)
-        x, m, lf = np.stack(xs), np.stack(ms), np.stack(ls)
+        ends = [rs.n_frames - 1] if rs.n_frames <= w else list(range(w - 1, rs.n_frames, self.stride))
+        x, m, lf = window_batch(self.pipeline, feats, valid, ends, w, self.pipeline.mirrored_frames(rs))
         ok = m.any(axis=1)
         if not ok.any():
             return self.background_probs()
@@ -376,9 +369,9 @@ class RecognizerStream:
         feats, valid = self.features()
         if not valid.any():
             return self.rec.background_probs()
-        x, m = _pad(self.rec.pipeline.window_features(feats, valid), valid, self.rec.window)
-        left = _pad(np.array(self._left, np.float32)[:, None], valid, self.rec.window)[0][:, 0] > 0
-        return self.rec.window_probs(x[None], m[None], left[None])[0]
+        x, m, lf = window_batch(self.rec.pipeline, feats, valid, [len(valid) - 1], self.rec.window,
+                                np.array(self._left, dtype=bool))
+        return self.rec.window_probs(x, m, lf)[0]
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -403,16 +396,6 @@ def smooth_sequence(seq: LandmarkSequence, cfg: SmoothingConfig) -> LandmarkSequ
                 f.reset()
         streams[name] = out
     return replace(seq, streams=streams)
-
-
-def _pad(x: np.ndarray, valid: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Right-pad `(n, F)` to `(window, F)` (zeros) with mask True on valid real frames, as training does."""
-    n = x.shape[0]
-    out = np.zeros((window, x.shape[1]), np.float32)
-    m = np.zeros(window, bool)
-    out[: min(n, window)] = x[-window:]
-    m[: min(n, window)] = valid[-window:]
-    return out, m
 
 
 def _acting_hand(streams: Mapping[str, np.ndarray], present: Mapping[str, bool]) -> np.ndarray | None:

@@ -260,11 +260,14 @@ def enroll(
     info: dict[str, Any] = {"takes": len(takes), "replay": len(replay), "seconds": round(res.seconds, 2),
                             "mode": mode, "k": k}
     if retune and any(s.frame_labels is not None for s in streams):
-        from gestura.evaluation.streams import bundle_probs_fn, play_windows, tune_decision
+        from gestura.evaluation.tuning import tune_decision
         from gestura.runtime.decision import DecisionConfig
+        from gestura.runtime.engines import TorchEngine
+        from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+        from gestura.runtime.replay import replay as replay_stream
 
-        pbs = [play_windows(s, res.bundle.labels, bundle_probs_fn(res.bundle), res.bundle.window, cfg.rate_hz)
-               for s in streams if s.frame_labels is not None]
+        rec = Recognizer(TorchEngine(res.bundle), RecognizerOptions())
+        pbs = [replay_stream(rec, s) for s in streams if s.frame_labels is not None]
         tuned, summary = tune_decision(pbs, DecisionConfig())
         res.bundle.meta["decision"] = tuned.model_dump()
         res.bundle.thresholds = {lb: tuned.threshold_for(lb) for lb in res.bundle.labels}
