@@ -43,6 +43,14 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "window + threshold (before)": {},
     "+ motion gate": {"min_motion": 0.5},
     "+ motion gate + return watch": {"min_motion": 0.5, "return_block_s": 3.0, "opposite_block_s": 0.0},
+    "segment spotting (motion end)": {"trigger": "motion_end", "min_motion": 0.5, "return_block_s": 3.0,
+                                      "opposite_block_s": 0.0, "rest_speed": 1.0},
+    "segment spotting, threshold 0.6": {"trigger": "motion_end", "min_motion": 0.5, "return_block_s": 3.0,
+                                        "opposite_block_s": 0.0, "rest_speed": 1.0, "threshold": 0.6,
+                                        "rearm": 0.3},
+    "segment spotting, rest 0.7, delay 0.2": {"trigger": "motion_end", "min_motion": 0.5, "return_block_s": 3.0,
+                                              "opposite_block_s": 0.0, "rest_speed": 0.7, "decide_delay_s": 0.2,
+                                              "threshold": 0.6, "rearm": 0.3},
 }
 """Decision settings compared on the same playbacks (DecisionConfig overrides). `min_motion` 0.5 palm lengths/s:
 a still hand peaks at 0.1-0.4 (median of the late rest phases), every prompted gesture at 0.7 or more."""
@@ -155,13 +163,25 @@ def rescore(out: Path) -> int:
 
     from gestura.io import write_json
 
+    from gestura.data.formats import load_dataset
+    from gestura.features.handedness import mirror_sequence
+    from gestura.runtime.recognizer import Recognizer
+    from gestura.runtime.replay import replay_motion
+
     results = json.loads(out.read_text())
     results["settings"] = SETTINGS
-    for name, v in results.items():
+    seqs = {s.video_id: s for s in load_dataset(DATA).sequences}
+    for name, v in list(results.items()):
         if not isinstance(v, dict) or "settings" not in v or name == "settings":
             continue
-        with open(out.with_suffix("") / slug(name) / "playbacks.pkl", "rb") as f:
+        folder = out.with_suffix("") / slug(name)
+        with open(folder / "playbacks.pkl", "rb") as f:
             saved = pickle.load(f)
+        rec = Recognizer.from_file(folder / "model")
+        for pb in saved["pbs"]:  # motion rows as the current runtime computes them (the model is not re-run)
+            pb.motion = replay_motion(rec, seqs[pb.stream])
+        for pb in saved["mirrored"]:
+            pb.motion = replay_motion(rec, mirror_sequence(seqs[pb.stream]))
         v.update(score_fold(saved["pbs"], saved["mirrored"]))
     write_json(out, results)
     print(markdown_table(out.parent))

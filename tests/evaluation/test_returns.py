@@ -31,7 +31,7 @@ def test_latency_from_the_end_of_the_movement_is_reported() -> None:
     from gestura.runtime.replay import Playback
 
     t = np.arange(0, 6, 1 / 30)
-    motion = np.zeros((len(t), 6))
+    motion = np.zeros((len(t), 7))
     motion[:, 0] = 1
     motion[(t > 1.2) & (t < 1.6), 5] = 8.0  # the hand moves from 1.2 s to 1.6 s
     pb = Playback("s", "p", "p-1", ["swiping_left", "unknown"], t, np.zeros((len(t), 2), np.float32),

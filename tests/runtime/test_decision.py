@@ -159,7 +159,7 @@ def test_yaml_loading_and_errors(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ motion gates: still hands and returns
 def _rows(xs, speed, angle=0.0):
     """Motion rows (valid, x, y, angle, scale, speed) for a palm of length 0.1 at x positions `xs`."""
-    return [np.array([1.0, x, 0.5, angle, 0.1, sp]) for x, sp in zip(xs, speed)]
+    return [np.array([1.0, x, 0.5, angle, 0.1, sp, 2.0]) for x, sp in zip(xs, speed)]
 
 
 def test_a_still_hand_fires_nothing_with_the_motion_gate() -> None:
@@ -192,7 +192,7 @@ def test_the_return_after_a_pause_does_not_fire_but_a_later_opposite_gesture_doe
         nonlocal t
         for xi in np.linspace(x[0], x[1], n):
             t += 1 / 30
-            d = ctl.update(p, t, np.array([1.0, xi, 0.5, 0.0, 0.1, sp]))
+            d = ctl.update(p, t, np.array([1.0, xi, 0.5, 0.0, 0.1, sp, 2.0]))
             if d is not None:
                 events.append((round(t, 2), d.label))
 

@@ -11,7 +11,9 @@ started). `hand_motion` gives one row per frame, `MOTION_FIELDS`:
   mirrored for a left hand;
 - `scale`: the palm length (wrist to middle-finger base) in image units, so travel reads in palm lengths;
 - `speed`: mean landmark speed between this frame and the previous one in palm lengths per second (travel,
-  turn and finger movement alike).
+  turn and finger movement alike);
+- `openness`: mean fingertip distance from the wrist in palm lengths (about 2 for an open hand, 1 for a fist),
+  so a fist's return (the hand opening again) is a path back like a swipe's.
 
 Each row depends on the frame and the one before it only, so the runtime computes it on its two newest frames and
 streaming equals offline.
@@ -25,13 +27,14 @@ from gestura.features.hand_v1 import choose_hand
 from gestura.features.normalize import EPS, mirror_x, palm_scale
 from gestura.landmarks.sequence import LandmarkSequence
 
-MOTION_FIELDS = ("valid", "x", "y", "angle", "scale", "speed")
+MOTION_FIELDS = ("valid", "x", "y", "angle", "scale", "speed", "openness")
 """Columns of `hand_motion` rows."""
 PALM_JOINTS = (0, 5, 9, 13, 17)
+TIP_JOINTS = (4, 8, 12, 16, 20)
 
 
 def hand_motion(seq: LandmarkSequence, hand: str = "auto") -> np.ndarray:
-    """`seq -> (T, 6)` float64 rows of `MOTION_FIELDS` (see the module docstring); invalid rows are zeros."""
+    """`seq -> (T, 7)` float64 rows of `MOTION_FIELDS` (see the module docstring); invalid rows are zeros."""
     n = seq.n_frames
     out = np.zeros((n, len(MOTION_FIELDS)), np.float64)
     if n == 0 or not seq.hands():
@@ -55,20 +58,22 @@ def hand_motion(seq: LandmarkSequence, hand: str = "auto") -> np.ndarray:
     out[:, 3] = angle
     out[:, 4] = scale
     out[:, 5] = speed
+    tips = np.linalg.norm(xyz[:, TIP_JOINTS, :2] - xyz[:, :1, :2], axis=-1).mean(axis=1)
+    out[:, 6] = tips / np.maximum(scale, EPS)
     out[~ok] = 0.0
     return out
 
 
 def pose_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """How far apart two hand poses are: palm-centre travel in palm lengths plus the turn in radians."""
-    s = max(float(a[4]), float(b[4]), EPS)
-    return float(np.hypot(a[1] - b[1], a[2] - b[2]) / s + abs(_wrap(a[3] - b[3])))
+    """How far apart two hand poses are: palm-centre travel in palm lengths plus the turn in radians plus the
+    change of openness in palm lengths."""
+    return float(np.abs(pose_delta(a, b)).sum())
 
 
 def pose_delta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """`b - a` as (dx, dy in palm lengths, turn in radians): a gesture's or a return's vector."""
+    """`b - a` as (dx, dy in palm lengths, turn in radians, openness change): a gesture's or a return's vector."""
     s = max(float(a[4]), float(b[4]), EPS)
-    return np.array([(b[1] - a[1]) / s, (b[2] - a[2]) / s, _wrap(b[3] - a[3])])
+    return np.array([(b[1] - a[1]) / s, (b[2] - a[2]) / s, _wrap(b[3] - a[3]), b[6] - a[6]])
 
 
 def _wrap(a: float) -> float:

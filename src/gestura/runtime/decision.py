@@ -82,6 +82,14 @@ class DecisionConfig(BaseModel):
                                    "back before the return counts as done")
     rest_speed: float = Field(1.0, ge=0, description="hand speed (palm lengths/s) below which the hand rests")
     rest_s: float = Field(0.25, ge=0, le=10, description="seconds at rest that end a return")
+    trigger: Literal["threshold", "motion_end"] = Field(
+        "threshold", description="threshold: fire when the smoothed probability holds above the threshold; "
+        "motion_end: segment spotting, decide once per movement of the hand, when it comes to rest")
+    end_hold_s: float = Field(0.1, ge=0, le=2, description="motion_end: seconds below rest_speed that end a movement")
+    decide_delay_s: float = Field(0.1, ge=0, le=2, description="motion_end: seconds after the end over which the "
+                                  "class probabilities are read (the model sees the whole movement)")
+    max_segment_s: float = Field(2.0, gt=0, le=10, description="motion_end: a movement longer than this is decided "
+                                 "at this length")
     unknown: str = "unknown"
     continuous: list[str] = Field(default_factory=lambda: list(CONTINUOUS_CLASSES))
     discrete: list[str] | None = Field(None, description="discrete classes; None = all but unknown/continuous")
@@ -170,6 +178,10 @@ class ActivationController:
         self._motion: deque[tuple[float, np.ndarray, float]] = deque()
         self._speed = 0.0
         self._watch: _ReturnWatch | None = None
+        self._gate_after = -np.inf
+        self._seg_start: float | None = None
+        self._still_since: float | None = None
+        self._pending: tuple[float, np.ndarray] | None = None
         self.suppressed: deque[tuple[float, str, str]] = deque(maxlen=256)
         """(t, class, why) of firings the motion gates held back: `still` or `return`."""
 
@@ -188,7 +200,7 @@ class ActivationController:
             return
         c = self.config
         if t - w.t > c.return_block_s:
-            self._watch = None
+            self._watch, self._gate_after = None, t
             return
         if row[0] > 0:
             w.progress = float(-np.dot(pose_delta(w.end, row), w.vector) / max(np.dot(w.vector, w.vector), 1e-9))
@@ -196,7 +208,7 @@ class ActivationController:
         if w.back and self._speed < c.rest_speed:
             w.rest_since = t if w.rest_since is None else w.rest_since
             if t - w.rest_since >= c.rest_s:
-                self._watch = None
+                self._watch, self._gate_after = None, t
         else:
             w.rest_since = None
 
@@ -205,8 +217,9 @@ class ActivationController:
         c = self.config
         if not self._motion:
             return None
-        if c.min_motion > 0 and max(s for _, _, s in self._motion) < c.min_motion:
-            return "still"
+        if c.min_motion > 0 and max((s for tm, _, s in self._motion if tm > self._gate_after), default=0.0) \
+                < c.min_motion:
+            return "still"  # no movement since the last return ended: a raised, still hand
         w = self._watch
         if w is not None and (top == self._opposite[w.label] or w.progress > 0.25):
             return "return"
@@ -263,6 +276,8 @@ class ActivationController:
             self._active = None
             return Decision(self.labels[a], float(s[a]), t, "continuous_end")
 
+        if self.config.trigger == "motion_end" and motion is not None and not self._continuous[top]:
+            return self._segment_decision(s, t)
         if self._streak < self.config.min_frames:
             return None
         if self._continuous[top]:
@@ -279,6 +294,10 @@ class ActivationController:
         opp = self._opposite[top]
         if opp >= 0 and t - self._last_fire[opp] < self.config.opposite_block_s:
             return None
+        return self._fire(top, score, t)
+
+    def _fire(self, top: int, score: float, t: float) -> Decision | None:
+        """The gates every discrete firing passes (motion, return watch), then the bookkeeping of a firing."""
         why = self._held_back(top, t)
         if why is not None:
             if not self.suppressed or self.suppressed[-1][1:] != (self.labels[top], why) or \
@@ -292,6 +311,39 @@ class ActivationController:
         self._last_any = t
         self._streak = 0
         return Decision(self.labels[top], score, t, "discrete")
+
+    def _segment_decision(self, s: np.ndarray, t: float) -> Decision | None:
+        """Segment spotting: one decision per movement, `decide_delay_s` after the hand came to rest, from the
+        highest smoothed probability each class reached since the movement ended."""
+        c = self.config
+        moving = self._speed >= max(c.rest_speed, 1e-9)
+        if self._pending is not None:
+            t_end, best = self._pending
+            best = np.maximum(best, s)
+            if t - t_end < c.decide_delay_s and not (moving and t - t_end > c.end_hold_s):
+                self._pending = (t_end, best)
+                return None
+            self._pending = None
+            cand = np.where(self._discrete, best, -1.0)
+            top = int(np.argmax(cand))
+            if cand[top] < self._thr[top]:
+                return None
+            if t - self._last_any < c.refractory_s or t - self._last_fire[top] < c.cooldown_for(self.labels[top]):
+                return None
+            return self._fire(top, float(cand[top]), t)
+        if self._seg_start is None:
+            if moving:
+                self._seg_start, self._still_since = t, None
+            return None
+        if not moving:
+            self._still_since = t if self._still_since is None else self._still_since
+        else:
+            self._still_since = None
+        ended = self._still_since is not None and t - self._still_since >= c.end_hold_s
+        if ended or t - self._seg_start >= c.max_segment_s:
+            self._seg_start, self._still_since = None, None
+            self._pending = (t, s.copy())
+        return None
 
 
 @dataclass

@@ -60,6 +60,14 @@ def replay(rec: Any, seq: LandmarkSequence, *, exact: bool = False, dispatcher: 
     return pb
 
 
+def replay_motion(rec: Any, seq: LandmarkSequence) -> np.ndarray:
+    """The acting hand's motion rows `(N, 7)` at the updates the batched replay makes (to re-score stored
+    probabilities with a new decision rule without re-running the model)."""
+    rs, g, keep = _updates(rec, seq)
+    motion = hand_motion(rs) if rs.hands() else np.zeros((rs.n_frames, len(MOTION_FIELDS)))
+    return motion[g[keep]]
+
+
 def replay_decisions(t: np.ndarray, probs: np.ndarray, labels: Sequence[str], config: DecisionConfig,
                      motion: np.ndarray | None = None) -> list[Event]:
     """Feed recorded probabilities `(N, K)` (and motion rows `(N, 6)`) at times `(N,)` through a fresh
@@ -82,28 +90,13 @@ def _new_playback(rec: Any, seq: LandmarkSequence, t: np.ndarray, probs: np.ndar
 
 def _replay_batched(rec: Any, seq: LandmarkSequence, batch: int) -> Playback:
     t0 = time.perf_counter()
-    rs = rec.prepare(seq)
-    rate = rec.resample_fps
     t = np.asarray(seq.t, dtype=np.float64)
-    if rate:
-        rs = _causal_presence(rs, seq)
+    rs, g, keep = _updates(rec, seq)
     feats, valid = rec.pipeline.frame_features(rs)
     mirrored = rec.pipeline.mirrored_frames(rs)
     motion = hand_motion(rs) if rs.hands() else np.zeros((rs.n_frames, len(MOTION_FIELDS)))
-    if rate:
-        g = np.minimum(np.floor((t - t[0]) * rate + 1e-9).astype(np.int64), rs.n_frames - 1)
-    else:
-        g = np.arange(seq.n_frames)
     probs = np.zeros((len(t), len(rec.labels)), np.float32)
     probs[:] = rec.background_probs()
-    every = int(rec.options.every_k)
-    keep = np.zeros(len(t), bool)
-    added = np.diff(np.concatenate([[-1], g]))
-    since = 0
-    for j in range(len(t)):
-        since += int(added[j])
-        if since >= every:
-            keep[j], since = True, 0
     w = rec.window
     todo = [j for j in np.flatnonzero(keep) if valid[max(0, g[j] - w + 1): g[j] + 1].any()]
     for lo in range(0, len(todo), batch):
@@ -116,6 +109,28 @@ def _replay_batched(rec: Any, seq: LandmarkSequence, batch: int) -> Playback:
                    if rec.command_map.command_for(c) != "no_action"]
     pb.frame_cost_ms = (time.perf_counter() - t0) * 1000.0 / max(len(t), 1)
     return pb
+
+
+def _updates(rec: Any, seq: LandmarkSequence) -> tuple[LandmarkSequence, np.ndarray, np.ndarray]:
+    """What the live runtime sees and when it runs its model: the prepared (smoothed, resampled, causal)
+    sequence, the newest model frame `g (T,)` at each recorded frame, and `keep (T,)`: the recorded frames at
+    which the model runs (every `every_k` model frames)."""
+    rs = rec.prepare(seq)
+    t = np.asarray(seq.t, dtype=np.float64)
+    if rec.resample_fps:
+        rs = _causal_presence(rs, seq)
+        g = np.minimum(np.floor((t - t[0]) * rec.resample_fps + 1e-9).astype(np.int64), rs.n_frames - 1)
+    else:
+        g = np.arange(seq.n_frames)
+    every = int(rec.options.every_k)
+    keep = np.zeros(len(t), bool)
+    added = np.diff(np.concatenate([[-1], g]))
+    since = 0
+    for j in range(len(t)):
+        since += int(added[j])
+        if since >= every:
+            keep[j], since = True, 0
+    return rs, g, keep
 
 
 def _replay_exact(rec: Any, seq: LandmarkSequence, dispatcher: Any) -> Playback:
@@ -166,4 +181,4 @@ def _causal_presence(rs: LandmarkSequence, seq: LandmarkSequence) -> LandmarkSeq
     return replace(rs, streams=streams, present=present)
 
 
-__all__ = ["Event", "Playback", "replay", "replay_decisions"]
+__all__ = ["Event", "Playback", "replay", "replay_decisions", "replay_motion"]
