@@ -28,6 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets" / "presentation-streams"
 
+ALL_SESSIONS = ("joschua-1", "joschua-2", "joschua-3", "meric-1", "meric-2")
 WITHIN = {
     "joschua: s2+s3 -> s1": (["joschua-2", "joschua-3"], ["joschua-1"]),
     "joschua: s1+s3 -> s2": (["joschua-1", "joschua-3"], ["joschua-2"]),
@@ -35,6 +36,8 @@ WITHIN = {
     "meric: s2 (right) -> s1 (left)": (["meric-2"], ["meric-1"]),
     "meric: s1 (left) -> s2 (right)": (["meric-1"], ["meric-2"]),
 }
+SESSIONS = {f"{s} held out (all other sessions)": ([o for o in ALL_SESSIONS if o != s], [s])
+            for s in ("joschua-1", "joschua-2", "joschua-3", "meric-1", "meric-2")}
 ACROSS = {
     "joschua -> meric": (["joschua-1", "joschua-2", "joschua-3"], ["meric-1", "meric-2"]),
     "meric -> joschua": (["meric-1", "meric-2"], ["joschua-1", "joschua-2", "joschua-3"]),
@@ -67,7 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--features", choices=["canonical", "motion-direction"], default="canonical",
                     help="canonical: a left hand is mirrored completely and its label mirrored (this issue); "
                          "motion-direction: the old rule (shape mirrored, motion kept)")
-    ap.add_argument("--folds", choices=["within", "across", "all"], default="all")
+    ap.add_argument("--folds", choices=["within", "sessions", "across", "all"], default="all",
+                    help="within: the person's other sessions only; sessions: every other session (both people); "
+                         "across: the other person; all: within + across")
+    ap.add_argument("--align", choices=["prompt", "motion"], default="motion",
+                    help="window labels: the prompt shift + overlap rule, or aligned to the hand's movement")
+    ap.add_argument("--stride", type=float, default=0.05, help="seconds between training windows")
     ap.add_argument("--generated", type=int, default=0, help="generated people (2 sessions each) to add")
     ap.add_argument("--rescore", action="store_true", help="re-score the playbacks saved beside --out with the "
                     "current SETTINGS (no training)")
@@ -89,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     seqs = list(load_dataset(args.data).sequences)
     smoothed = {s.session: smooth_sequence(s, SmoothingConfig()) for s in seqs}
     folds = {**(WITHIN if args.folds in ("within", "all") else {}),
+             **(SESSIONS if args.folds == "sessions" else {}),
              **(ACROSS if args.folds in ("across", "all") else {})}
     results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "settings": SETTINGS}
     for name, (train_s, test_s) in folds.items():
@@ -119,7 +128,7 @@ def train_fold(train: list[Any], args: argparse.Namespace) -> tuple[Any, int]:
     from gestura.training.enroll import fit_clips
 
     rng = np.random.default_rng(args.seed)
-    wcfg = StreamWindowConfig(stride_s=0.1, unknown_per_positive=1.5)
+    wcfg = StreamWindowConfig(stride_s=args.stride, unknown_per_positive=1.5, align=args.align)
     clips = cut_dataset_windows(train, wcfg, rng)
     if args.generated:
         clips += generated_stream_windows(args.generated, wcfg, rng, seed=args.seed + 101,

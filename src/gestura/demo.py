@@ -20,6 +20,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from gestura.data.prompts import Prompt, sequence_prompts
+
 DEMO_SCRIPT = ("swiping_right", "swiping_right", "swiping_left", "zooming_in_full_hand", "point_one",
                "zooming_out_full_hand", "point_two", "fist", "swiping_up", "swiping_down")
 CONTINUOUS_NAMES = {"point_one": "laser pointer", "point_two": "pen"}
@@ -72,66 +74,48 @@ def _trained_on(meta: dict[str, Any] | None, stream: Path) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- sources
-def _generated_session(seed: int) -> tuple[Any, list[tuple[str, float, float]]]:
+def _generated_session(seed: int) -> tuple[Any, list[Prompt]]:
     from gestura.data.synthetic import SubjectStyle, make_session
 
     rng = np.random.default_rng([seed, 7_000_003])
     style = SubjectStyle.sample(rng, subject=f"demo{seed}", handedness="right")
     seq = make_session(list(DEMO_SCRIPT), style, seed=seed + 7_000_003)
-    prompts = [(str(lb), float(a), float(b)) for lb, a, b in seq.attrs["motions"]]
-    return seq, prompts
+    return seq, [Prompt(float(a), float(b), str(lb)) for lb, a, b in seq.attrs["motions"]]
 
 
-def _load_stream(path: Path) -> tuple[Any, list[tuple[str, float, float]]]:
+def _load_stream(path: Path) -> tuple[Any, list[Prompt]]:
+    """A recorded stream and its prompts, read as `evaluate-stream` reads them (the folder's groundtruth.txt)."""
+    from gestura.data.formats import load_dataset
     from gestura.errors import InputError
+
+    if path.suffix.lower() != ".npz" or not path.is_file():
+        raise InputError(f"{path}: --stream takes a landmark .npz file (seed-003 layout)")
+    if (path.parent / "groundtruth.txt").is_file():
+        seq = next((s for s in load_dataset(path.parent).sequences if s.video_id == path.stem), None)
+        if seq is not None:
+            return seq, sequence_prompts(seq)
     from gestura.landmarks.sequence import LandmarkSequence
 
-    if path.suffix.lower() != ".npz":
-        raise InputError(f"{path}: --stream takes a landmark .npz (seed-003 layout)")
-    seq = LandmarkSequence.from_npz(path)
-    prompts: list[tuple[str, float, float]] = []
-    gt = path.with_name("groundtruth.txt")
-    if gt.is_file():
-        marks = []
-        for line in gt.read_text(encoding="utf-8").splitlines():
-            parts = line.split()
-            if len(parts) == 3 and parts[0] == path.stem:
-                marks.append((int(parts[1]), parts[2]))
-        marks.sort()
-        for (f0, lb), nxt in zip(marks, marks[1:] + [(seq.n_frames, "")]):
-            if lb != "unknown":
-                end = seq.t[min(nxt[0], seq.n_frames - 1)]
-                prompts.append((lb, float(seq.t[min(f0, seq.n_frames - 1)]), float(end)))
-    return seq, prompts
+    return LandmarkSequence.from_npz(path), []
 
 
 # ---------------------------------------------------------------------------------------------- playback
 def _play(rec: Any, seq: Any) -> tuple[list[_Event], list[float], float]:
+    """The session through the one replay, frame by frame (`gestura live` on landmarks), commands dispatched."""
     from gestura.runtime.commands import CommandMap, Dispatcher, LogBackend
+    from gestura.runtime.replay import replay
 
     log = LogBackend(stream=None)
     dispatcher = Dispatcher(rec.command_map if isinstance(rec.command_map, CommandMap) else None, [log])
-    events: list[_Event] = []
-    costs: list[float] = []
     t0 = time.perf_counter()
-    active: dict[str, float] = {}
-    for pred in rec.stream(seq):
-        costs.append(pred.cost_ms)
-        d = pred.decision
-        if d is None:
-            continue
-        t = pred.t_ms / 1000.0
-        if d.kind == "discrete":
-            ev = dispatcher.handle(d.label, d.score, t)
-            what = ev.command if ev is not None else "no_action"
-            events.append(_Event(t, what, d.label, d.score))
-        elif d.kind == "continuous" and d.label not in active:
-            active[d.label] = t
-            events.append(_Event(t, CONTINUOUS_NAMES.get(d.label, d.label) + " on", d.label, d.score))
-        elif d.kind == "continuous_end":
-            active.pop(d.label, None)
-            events.append(_Event(t, CONTINUOUS_NAMES.get(d.label, d.label) + " off", d.label, d.score))
-    return events, costs, time.perf_counter() - t0
+    pb = replay(rec, seq, exact=True, dispatcher=dispatcher)
+    wall = time.perf_counter() - t0
+    commands = dict(pb.commands)
+    events = [_Event(t, commands.get(t, "no_action"), label, 1.0) for t, label in pb.events]
+    events += [_Event(t, f"{CONTINUOUS_NAMES.get(label, label)} {state}", label, 1.0)
+               for t, label, state in pb.continuous]
+    costs = [] if pb.frame_costs_ms is None else [float(c) for c in pb.frame_costs_ms]
+    return sorted(events, key=lambda e: e.t), costs, wall
 
 
 def _expected(label: str) -> str:
@@ -142,49 +126,48 @@ def _expected(label: str) -> str:
     return CommandMap().command_for(label)
 
 
-def _timeline(prompts: list[tuple[str, float, float]], events: list[_Event], console: Console,
+def _timeline(prompts: list[Prompt], events: list[_Event], console: Console,
               end_of: str = "the hand's movement") -> dict[str, Any]:
+    """The scorer `evaluate-stream` uses (`gestura.evaluation.events.score_stream`), in command space: each
+    prompt is decided by the first command in its window; a gesture mapped to no command is right when silent."""
+    from gestura.evaluation.events import rest_seconds, score_stream
+
+    want = [Prompt(p.start_s, p.end_s, _expected(p.label)) for p in prompts]
+    fired = [(e.t, e.what) for e in events if not e.what.endswith(" off") and e.what != "no_action"]
+    duration = max([p.end_s + GRACE_S for p in prompts] + [e.t for e in events] + [0.0])
+    score = score_stream(want, fired, rest_seconds(want, duration, GRACE_S), GRACE_S, duration_s=duration)
     table = Table(title="What was performed vs. what the runtime did", title_justify="left")
     for col, kw in (("time", {"justify": "right"}), ("performed", {}), ("expected", {}), ("recognised", {}),
                     ("delay", {"justify": "right"}), ("", {})):
         table.add_column(col, **kw)
-    used: set[int] = set()
-    hits = 0
+    label_of = {(p.start_s, p.end_s): p.label for p in prompts}
     rows: list[tuple[float, list[str]]] = []
-    for label, a, b in prompts:
-        want = _expected(label)
-        match = None
-        for i, ev in enumerate(events):
-            if i in used or ev.what.endswith(" off") or not (a <= ev.t <= b + GRACE_S):
-                continue
-            match = i
-            break
-        if match is None:
-            hits += want == "no_action"
-            verdict = "[green]ok[/]" if want == "no_action" else "[red]missed[/]"
-            rows.append((a, [f"{a:6.1f} s", label, want, "[dim]-[/]", "", verdict]))
+    hits, delays = 0, []
+    for prompt, got in score.decided:
+        a, b, expected = prompt
+        label = label_of.get((a, b), expected)
+        if got is None:
+            ok = expected == "no_action"
+            hits += ok
+            rows.append((a, [f"{a:6.1f} s", label, expected, "[dim]-[/]", "",
+                             "[green]ok[/]" if ok else "[red]missed[/]"]))
             continue
-        used.add(match)
-        ev = events[match]
-        ok = ev.what == want
+        ok = got[1] == expected
         hits += ok
-        rows.append((a, [f"{a:6.1f} s", label, want, f"{ev.what} ({ev.score:.2f})", f"{(ev.t - b) * 1000:+.0f} ms",
+        delays += [got[0] - b] if ok else []
+        rows.append((a, [f"{a:6.1f} s", label, expected, got[1], f"{(got[0] - b) * 1000:+.0f} ms",
                          "[green]ok[/]" if ok else "[yellow]wrong[/]"]))
-    false = [ev for i, ev in enumerate(events)
-             if i not in used and not ev.what.endswith(" off") and ev.what != "no_action"]
-    for ev in false:
-        rows.append((ev.t, [f"{ev.t:6.1f} s", "[dim](rest)[/]", "[dim]nothing[/]", f"{ev.what} ({ev.score:.2f})",
-                            "", "[red]false[/]"]))
+    for t, what in score.false_events:
+        rows.append((t, [f"{t:6.1f} s", "[dim](rest)[/]", "[dim]nothing[/]", what, "", "[red]false[/]"]))
     for _, cells in sorted(rows, key=lambda r: r[0]):
         table.add_row(*cells)
     console.print(table)
-    n = len(prompts)
-    delays = [events[i].t - b for (lb, a, b), i in zip(prompts, sorted(used))] if used else []
-    console.print(f"[bold]{hits} of {n}[/] gestures gave the right command; {len(false)} command(s) fired "
-                  f"during rests. Delay = command time minus the end of {end_of}.")
-    return {"hits": hits, "prompts": n, "false": len(false),
-            "events": [(round(e.t, 3), e.what) for e in events], "median_delay_s":
-            float(np.median(delays)) if delays else None}
+    console.print(f"[bold]{hits} of {len(prompts)}[/] gestures gave the right command; {score.false_commands} "
+                  f"command(s) fired during rests ({score.returns} of them or of the extras were the hand's return). "
+                  f"Delay = command time minus the end of {end_of}.")
+    return {"hits": hits, "prompts": len(prompts), "false": score.false_commands, "returns": score.returns,
+            "events": [(round(e.t, 3), e.what) for e in events],
+            "median_delay_s": float(np.median(delays)) if delays else None}
 
 
 def _cost(costs: list[float], wall: float, seq: Any, console: Console) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 
 from gestura.data.prompts import sequence_prompts
 from gestura.errors import ConfigError, InputError
+from gestura.features.motion import hand_motion
 from gestura.features.windows import resample_sequence
 from gestura.landmarks.sequence import LandmarkSequence
 
@@ -47,10 +48,21 @@ class StreamWindowConfig:
     min_present: float = 0.5
     unknown_per_positive: float = 2.0
     background: str = "unknown"
+    align: str = "prompt"
+    """`prompt`: the shift + overlap rule; `motion`: windows are labelled by where they end relative to the hand's
+    own movement in each prompt (`gesture_segments`), so a window is the gesture when the movement has just
+    ended in it and background once the hand has been still for `still_after_s` (the held hand, the return)."""
+    end_before_s: float = 0.15
+    end_after_s: float = 0.35
+    still_after_s: float = 0.6
 
     def __post_init__(self) -> None:
         if self.rate_hz <= 0 or self.window_s <= 0 or self.stride_s <= 0:
             raise ConfigError("stream windows: rate_hz, window_s and stride_s must be positive")
+        if self.align not in ("prompt", "motion"):
+            raise ConfigError(f"stream windows: align must be prompt or motion, got {self.align!r}")
+        if not 0 <= self.end_after_s < self.still_after_s:
+            raise ConfigError("stream windows: need 0 <= end_after_s < still_after_s")
         if not 0.0 <= self.max_cover_unknown < self.min_cover <= 1.0:
             raise ConfigError("stream windows: need 0 <= max_cover_unknown < min_cover <= 1")
 
@@ -98,6 +110,65 @@ def label_windows(
     return labels.astype(str), hard
 
 
+def gesture_segments(rs: LandmarkSequence, prompts: Sequence[tuple[float, float, str]], rest_speed: float = 0.8,
+                     min_peak: float = 1.0, after_s: float = 1.0) -> list[tuple[float, float] | None]:
+    """The hand's movement in each prompt, from its kinematics: `(start_s, end_s)` around the first movement
+    between the prompt's start and `after_s` after its end (never into the next prompt) that reaches half the
+    fastest one there (the gesture, not its return), where the smoothed speed (3-frame mean, palm lengths/s;
+    `gestura.features.motion`) stays above `rest_speed`; None when the hand never moved faster than `min_peak`."""
+    speed = np.convolve(hand_motion(rs)[:, 5], np.ones(3) / 3.0, mode="same")
+    t = rs.t
+    out: list[tuple[float, float] | None] = []
+    order = sorted(prompts, key=lambda p: p[0])
+    for i, (start, end, _) in enumerate(order):
+        stop = min(end + after_s, order[i + 1][0] if i + 1 < len(order) else np.inf)
+        sel = np.flatnonzero((t >= start) & (t <= stop))
+        if sel.size < 3 or speed[sel].max() < min_peak:
+            out.append(None)
+            continue
+        # the first movement that reaches half the fastest one: the gesture, not the return that follows it
+        strong = sel[speed[sel] >= 0.5 * speed[sel].max()]
+        first = strong[0]
+        k = first
+        while k + 1 < len(t) and speed[k + 1] >= speed[k]:
+            k += 1
+        hi = k
+        while hi + 1 < len(t) and speed[hi + 1] >= rest_speed:
+            hi += 1
+        lo = k
+        while lo - 1 >= 0 and speed[lo - 1] >= rest_speed and t[lo - 1] >= start - 0.3:
+            lo -= 1
+        out.append((float(t[lo]), float(t[min(hi + 1, len(t) - 1)])))
+    return out
+
+
+def label_windows_by_motion(
+    t_end: np.ndarray, prompts: Sequence[tuple[float, float, str]], segments: Sequence[tuple[float, float] | None],
+    cfg: StreamWindowConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Label windows by where they end relative to each prompt's movement `(a, b)`: the class when the window
+    ends within `[b - end_before_s, b + end_after_s]` and starts before `a + 0.1 s`; background, and a hard
+    negative, when it ends `still_after_s` or more after `b` (the hand held still, its return); dropped (`""`)
+    in between, and around a prompt whose movement was not found."""
+    t_end = np.asarray(t_end, dtype=np.float64)
+    labels = np.full(t_end.size, cfg.background, dtype=object)
+    hard = np.zeros(t_end.size, dtype=bool)
+    w0 = t_end - cfg.window_s
+    order = sorted(prompts, key=lambda p: p[0])
+    for (start, end, label), seg in zip(order, segments):
+        if seg is None:
+            labels[(t_end >= start) & (t_end < end + 1.5) & (labels == cfg.background)] = ""
+            continue
+        a, b = seg
+        pos = (t_end >= b - cfg.end_before_s) & (t_end <= b + cfg.end_after_s) & (w0 <= a + 0.1)
+        amb = (t_end >= min(a, start)) & (t_end < b + cfg.still_after_s) & ~pos
+        labels[amb & (labels == cfg.background)] = ""
+        labels[pos] = label
+        hard |= (t_end >= b + cfg.still_after_s) & (t_end < b + cfg.still_after_s + cfg.hard_negative_s)
+    hard &= labels == cfg.background
+    return labels.astype(str), hard
+
+
 def cut_stream_windows(
     seq: LandmarkSequence, cfg: StreamWindowConfig = StreamWindowConfig(),
     rng: np.random.Generator | None = None,
@@ -116,7 +187,10 @@ def cut_stream_windows(
         return []
     stops = np.arange(wf, rs.n_frames + 1, step)
     t_end = rs.t[stops - 1] + 1.0 / cfg.rate_hz
-    labels, hard = label_windows(t_end, prompts, cfg)
+    if cfg.align == "motion":
+        labels, hard = label_windows_by_motion(t_end, prompts, gesture_segments(rs, prompts), cfg)
+    else:
+        labels, hard = label_windows(t_end, prompts, cfg)
     present = rs.any_hand_present().astype(np.float64)
     cum = np.concatenate([[0.0], np.cumsum(present)])
     frac = (cum[stops] - cum[stops - wf]) / wf

@@ -83,6 +83,9 @@ class StreamScore:
     returns: int = 0
     returns_by_class: dict[str, int] = field(default_factory=dict)
     return_events: list[Command] = field(default_factory=list)
+    decided: list[tuple[Prompt, Command | None]] = field(default_factory=list)
+    """Each prompt with the command that decided it (None: missed), in time order."""
+    false_events: list[Command] = field(default_factory=list)
     end_latencies: list[float] = field(default_factory=list)
 
     @property
@@ -191,10 +194,12 @@ def score_stream(
         else:
             score.false_commands += 1
             score.false_by_class[name] = score.false_by_class.get(name, 0) + 1
+            score.false_events.append((t, name))
     deciding: set[tuple[float, str]] = set()
     for (start, _end, label), got in zip(order, owner):
         if got and got[0][1] == label:
             deciding.add(got[0])
+        score.decided.append((Prompt(float(start), float(_end), str(label)), got[0] if got else None))
         cs = score.per_class.setdefault(label, ClassScore())
         cs.n += 1
         score.n_prompts += 1

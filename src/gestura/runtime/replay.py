@@ -48,6 +48,10 @@ class Playback:
     commands: list[Event] = field(default_factory=list)
     frame_cost_ms: float | None = None
     motion: np.ndarray | None = None
+    continuous: list[tuple[float, str, str]] = field(default_factory=list)
+    """`(t_s, class, "on"|"off")` of continuous gestures (laser pointer, pen); exact replay only."""
+    frame_costs_ms: np.ndarray | None = None
+    """Per recorded frame runtime cost; exact replay only."""
 
 
 def replay(rec: Any, seq: LandmarkSequence, *, exact: bool = False, dispatcher: Any = None,
@@ -135,6 +139,7 @@ def _updates(rec: Any, seq: LandmarkSequence) -> tuple[LandmarkSequence, np.ndar
 
 def _replay_exact(rec: Any, seq: LandmarkSequence, dispatcher: Any) -> Playback:
     t, probs, events, commands, cost, motion = [], [], [], [], [], []
+    continuous: list[tuple[float, str, str]] = []
     state = rec.session()
     for i in range(seq.n_frames):
         pred = state.push({k: v[i] for k, v in seq.streams.items()}, float(seq.t[i]),
@@ -147,6 +152,10 @@ def _replay_exact(rec: Any, seq: LandmarkSequence, dispatcher: Any) -> Playback:
         motion.append(state.motion.copy())
         probs.append([pred.scores[lb] for lb in rec.labels])
         d = pred.decision
+        if d is not None and d.kind == "continuous" and not (continuous and continuous[-1][1:] == (d.label, "on")):
+            continuous.append((ts, d.label, "on"))
+        elif d is not None and d.kind == "continuous_end":
+            continuous.append((ts, d.label, "off"))
         if d is not None and d.kind == "discrete":
             events.append((ts, d.label))
             if dispatcher is not None:
@@ -158,8 +167,9 @@ def _replay_exact(rec: Any, seq: LandmarkSequence, dispatcher: Any) -> Playback:
     pb = _new_playback(rec, seq, np.asarray(t, dtype=np.float64),
                        np.asarray(probs, np.float32).reshape(len(t), len(rec.labels)),
                        np.asarray(motion, np.float64).reshape(len(t), len(MOTION_FIELDS)))
-    pb.events, pb.commands = events, commands
+    pb.events, pb.commands, pb.continuous = events, commands, continuous
     pb.frame_cost_ms = float(np.mean(cost)) if cost else None
+    pb.frame_costs_ms = np.asarray(cost, dtype=np.float64)
     return pb
 
 
