@@ -29,7 +29,7 @@ def cost(rec, seq) -> dict:
     """Streaming vs re-running the whole window each frame, same frames, same model, interleaved frame by frame
     so both see the same machine load (this CPU is shared); medians of per-frame times."""
     from gestura.runtime.decision import ActivationController
-    from gestura.runtime.recognizer import _pad
+    from gestura.features.windows import window_batch
 
     st = rec.session()
     ctl = ActivationController(rec.labels, rec.decision_config)
@@ -44,8 +44,8 @@ def cost(rec, seq) -> dict:
         lo = int(np.searchsorted(seq.t, seq.t[i] - span - 1e-9))
         rs = rec.prepare(seq.slice(lo, i + 1))
         f, v = rec.pipeline.frame_features(rs)
-        x, m = _pad(rec.pipeline.window_features(f[-w:], v[-w:]), v[-w:], w)
-        p = rec.engine.predict_proba(x[None], m[None])[0] if m.any() else rec.background_probs()
+        x, m, _ = window_batch(rec.pipeline, f[-w:], v[-w:], [min(w, len(v)) - 1], w)
+        p = rec.engine.predict_proba(x, m)[0] if m.any() else rec.background_probs()
         ctl.update(p, float(seq.t[i]))
         t2 = time.perf_counter()
         s_ms.append((t1 - t0) * 1000)
@@ -147,7 +147,7 @@ def latency(rec, seeds: int) -> dict:
                     continue
                 events.append((pred.t_ms / 1000, what))
         used = set()
-        for label, a, b in prompts:
+        for a, b, label in prompts:
             total += 1
             for i, (t, what) in enumerate(events):
                 if i not in used and a <= t <= b + 1.0:

@@ -1,7 +1,9 @@
 """Gesture spotting on ../shared/datasets/presentation-streams: within-person and cross-person event-level tables.
 
-    nice .venv/bin/python scripts/spotting_experiments.py --out runs/spotting/lstm_canonical.json
-    nice .venv/bin/python scripts/spotting_experiments.py --features motion-direction --out runs/spotting/lstm_old.json
+    nice .venv/bin/python scripts/spotting_experiments.py --recipe recipes/presentation-default.yaml \
+        --out runs/spotting/default.json
+    nice .venv/bin/python scripts/spotting_experiments.py --set align=prompt --set generated_people=0 \
+        --set signing_windows=0 --out runs/spotting/real_only_prompt_labels.json
     nice .venv/bin/python scripts/spotting_experiments.py --table runs/spotting
 
 Folds: leave-one-session-out within each person (joschua 3 folds, meric 2 folds: meric's first session is
@@ -64,19 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--table", type=Path, help="print the markdown table of every JSON in this folder")
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--model", default="lstm")
-    ap.add_argument("--epochs", type=int, default=25)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--features", choices=["canonical", "motion-direction"], default="canonical",
-                    help="canonical: a left hand is mirrored completely and its label mirrored (this issue); "
-                         "motion-direction: the old rule (shape mirrored, motion kept)")
+    ap.add_argument("--recipe", type=Path, help="recipe YAML (default: PresentationRecipe's defaults)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a recipe field, e.g. --set align=prompt --set generated_people=0")
     ap.add_argument("--folds", choices=["within", "sessions", "across", "all"], default="all",
                     help="within: the person's other sessions only; sessions: every other session (both people); "
                          "across: the other person; all: within + across")
-    ap.add_argument("--align", choices=["prompt", "motion"], default="motion",
-                    help="window labels: the prompt shift + overlap rule, or aligned to the hand's movement")
-    ap.add_argument("--stride", type=float, default=0.05, help="seconds between training windows")
-    ap.add_argument("--generated", type=int, default=0, help="generated people (2 sessions each) to add")
+    ap.add_argument("--only", default="", help="run only the folds whose name contains this text")
     ap.add_argument("--rescore", action="store_true", help="re-score the playbacks saved beside --out with the "
                     "current SETTINGS (no training)")
     args = ap.parse_args(argv)
@@ -89,20 +85,19 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     from gestura.data.formats import load_dataset
-    from gestura.landmarks.smoothing import SmoothingConfig
-    from gestura.runtime.recognizer import smooth_sequence
 
     if args.rescore:
         return rescore(args.out)
     seqs = list(load_dataset(args.data).sequences)
-    smoothed = {s.session: smooth_sequence(s, SmoothingConfig()) for s in seqs}
+    by_session = {s.session: s for s in seqs}
     folds = {**(WITHIN if args.folds in ("within", "all") else {}),
              **(SESSIONS if args.folds == "sessions" else {}),
              **(ACROSS if args.folds in ("across", "all") else {})}
+    folds = {k: v for k, v in folds.items() if args.only in k}
     results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "settings": SETTINGS}
     for name, (train_s, test_s) in folds.items():
         t0 = time.perf_counter()
-        bundle, n_windows = train_fold([smoothed[s] for s in train_s], args)
+        bundle, n_windows = train_fold([by_session[s] for s in train_s], args)
         results[name] = evaluate_fold(bundle, [s for s in seqs if s.session in test_s],
                                       args.out.with_suffix("") / slug(name))
         results[name]["train_windows"] = n_windows
@@ -119,27 +114,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def train_fold(train: list[Any], args: argparse.Namespace) -> tuple[Any, int]:
-    """The recipe on the training sessions: 1 s windows by the stream labelling rule (+ generated sessions)."""
-    from gestura.data.streams import StreamWindowConfig, cut_dataset_windows, generated_stream_windows
-    from gestura.features.pipeline import FeaturePipeline
-    from gestura.landmarks.smoothing import SmoothingConfig
-    from gestura.runtime.recognizer import smooth_sequence
-    from gestura.training.enroll import fit_clips
+def load_recipe(args: argparse.Namespace) -> Any:
+    """The recipe file with `--set key=value` overrides (values read as YAML)."""
+    import yaml
 
-    rng = np.random.default_rng(args.seed)
-    wcfg = StreamWindowConfig(stride_s=args.stride, unknown_per_positive=1.5, align=args.align)
-    clips = cut_dataset_windows(train, wcfg, rng)
-    if args.generated:
-        clips += generated_stream_windows(args.generated, wcfg, rng, seed=args.seed + 101,
-                                          classes=("swiping_left", "swiping_right", "swiping_up", "swiping_down",
-                                                   "fist", "rotate_left", "rotate_right"),
-                                          transform=lambda s: smooth_sequence(s, SmoothingConfig()))
-    params = {"keep_motion_direction": args.features == "motion-direction"}
-    labels = sorted({str(c.label) for c in clips})
-    res = fit_clips(clips, labels, model=args.model, epochs=args.epochs, window=wcfg.window_frames,
-                    resample_fps=wcfg.rate_hz, seed=args.seed, pipeline=FeaturePipeline("feature-schema-v1", params))
-    return res.bundle, len(clips)
+    from gestura.training.presentation import PresentationRecipe
+
+    recipe = PresentationRecipe.from_yaml(args.recipe) if args.recipe else PresentationRecipe()
+    over = {k: yaml.safe_load(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    return PresentationRecipe.model_validate({**recipe.model_dump(), **over})
+
+
+def train_fold(train: list[Any], args: argparse.Namespace) -> tuple[Any, int]:
+    """The recipe (`gestura.training.presentation`) on the training sessions only."""
+    from gestura.training.presentation import train_recipe
+
+    bundle = train_recipe(load_recipe(args), train, ROOT.parent / "shared" / "datasets")
+    return bundle, int(sum(bundle.meta["windows"].values()))
 
 
 def slug(name: str) -> str:

@@ -1,0 +1,132 @@
+"""The presentation controller's recipe as data: what it trains on, how windows are labelled, how it decides.
+
+A recipe is a YAML file (`recipes/presentation-default.yaml` builds the packaged default) validated by
+`PresentationRecipe` (unknown keys are an error). `recipe_windows` cuts the labelled training windows from
+recorded sessions (plus generated sessions and real signing as hard negatives, as the recipe says) and
+`train_recipe` fits the model and stores the recipe's decision settings in the artifact, so the runtime decides
+the way the recipe was measured. The packaged default's build script and the spotting experiments (every fold)
+call these two functions: one recipe, one code path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gestura.data.streams import (
+    StreamWindowConfig, background_windows, cut_dataset_windows, generated_stream_windows,
+)
+from gestura.errors import ConfigError
+from gestura.io import read_yaml_mapping
+from gestura.landmarks.sequence import LandmarkSequence
+from gestura.landmarks.smoothing import SmoothingConfig
+from gestura.runtime.decision import DecisionConfig
+from gestura.runtime.recognizer import smooth_sequence
+
+STREAM_GESTURES = ("swiping_left", "swiping_right", "swiping_up", "swiping_down", "fist", "rotate_left",
+                   "rotate_right")
+
+
+class PresentationRecipe(BaseModel):
+    """Everything that defines a presentation model: data mix, window labelling, model, training, decisions."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model: str = "lstm"
+    model_params: dict[str, Any] = Field(default_factory=dict)
+    features: dict[str, Any] = Field(default_factory=dict, description="feature-schema-v1 parameters")
+    epochs: int = Field(25, ge=1, le=1000)
+    lr: float = Field(2e-3, gt=0, le=1)
+    seed: int = 0
+    rate_hz: float = Field(30.0, gt=0, le=240)
+    window_s: float = Field(1.0, gt=0, le=10)
+    stride_s: float = Field(0.05, gt=0, le=10)
+    align: Literal["prompt", "motion"] = "motion"
+    unknown_per_positive: float = Field(1.5, ge=0, le=100)
+    generated_people: int = Field(6, ge=0, le=100, description="generated people (2 sessions each) added")
+    generated_classes: list[str] | None = Field(
+        None, description="classes the generated sessions prompt (None: all eleven gestures)")
+    signing_windows: int = Field(1500, ge=0, le=100_000, description="hard-negative windows of real signing")
+    signing_data: str = "asl-traduttore/words"
+    signing_by: str = "TheCamNelson"
+    decision: dict[str, Any] = Field(default_factory=dict, description="DecisionConfig settings stored in the "
+                                     "artifact (meta.decision)")
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> PresentationRecipe:
+        """Load and validate a recipe file; any problem is one `ConfigError` line naming the file."""
+        raw = read_yaml_mapping(path, "presentation recipe", ConfigError)
+        try:
+            recipe = cls.model_validate(raw)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "value"
+            raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+        recipe.decision_config()
+        return recipe
+
+    def window_config(self) -> StreamWindowConfig:
+        return StreamWindowConfig(rate_hz=self.rate_hz, window_s=self.window_s, stride_s=self.stride_s,
+                                  unknown_per_positive=self.unknown_per_positive, align=self.align)
+
+    def decision_config(self) -> DecisionConfig:
+        return DecisionConfig.from_dict(dict(self.decision), source="recipe decision")
+
+
+def recipe_windows(recipe: PresentationRecipe, sessions: Sequence[LandmarkSequence],
+                   datasets: str | os.PathLike[str] | None = None) -> tuple[list[LandmarkSequence], dict[str, int]]:
+    """Labelled training windows of the recorded `sessions` (frame-labelled streams), plus the recipe's generated
+    sessions and signing hard negatives (read from `datasets`/`signing_data`). Everything passes the runtime's
+    landmark filter first, as at run time. Returns the windows and their count per source."""
+    from gestura.data.formats import load_dataset
+
+    rng = np.random.default_rng(recipe.seed)
+    wcfg = recipe.window_config()
+    smooth = SmoothingConfig()
+    real = cut_dataset_windows([smooth_sequence(s, smooth) for s in sessions], wcfg, rng)
+    gen: list[LandmarkSequence] = []
+    if recipe.generated_people:
+        gen = generated_stream_windows(recipe.generated_people, wcfg, rng, seed=recipe.seed + 101,
+                                       classes=recipe.generated_classes,
+                                       transform=lambda s: smooth_sequence(s, smooth))
+    neg: list[LandmarkSequence] = []
+    if recipe.signing_windows:
+        if datasets is None:
+            raise ConfigError("the recipe asks for signing negatives: pass the shared datasets folder")
+        seqs = [s for s in load_dataset(Path(datasets) / recipe.signing_data).sequences
+                if s.subject == recipe.signing_by]
+        if not seqs:
+            raise ConfigError(f"{Path(datasets) / recipe.signing_data}: no sequence recorded by {recipe.signing_by!r}")
+        seqs = [seqs[i] for i in rng.permutation(len(seqs))]
+        neg = background_windows(seqs, wcfg, rng, max_windows=recipe.signing_windows,
+                                 video_id=f"signing-{recipe.signing_by}")
+    return real + gen + neg, {"real": len(real), "generated": len(gen), "signing": len(neg)}
+
+
+def train_recipe(recipe: PresentationRecipe, sessions: Sequence[LandmarkSequence],
+                 datasets: str | os.PathLike[str] | None = None, meta: dict[str, Any] | None = None) -> Any:
+    """Fit the recipe on `sessions`; the bundle carries the recipe and its decision settings in `meta`."""
+    from gestura.features.pipeline import FeaturePipeline
+    from gestura.training.enroll import fit_clips
+
+    clips, counts = recipe_windows(recipe, sessions, datasets)
+    labels = sorted({str(c.label) for c in clips})
+    res = fit_clips(clips, labels, model=recipe.model, model_params=dict(recipe.model_params),
+                    epochs=recipe.epochs, lr=recipe.lr, window=recipe.window_config().window_frames,
+                    resample_fps=recipe.rate_hz, seed=recipe.seed,
+                    pipeline=FeaturePipeline("feature-schema-v1", dict(recipe.features)))
+    bundle = res.bundle
+    bundle.meta.update(meta or {})
+    bundle.meta["recipe"] = recipe.model_dump()
+    bundle.meta["windows"] = counts
+    bundle.meta["decision"] = recipe.decision_config().model_dump()
+    bundle.meta["training"] = {"seconds": round(res.seconds, 1), "epochs": recipe.epochs, "seed": recipe.seed}
+    return bundle
+
+
+__all__ = ["PresentationRecipe", "STREAM_GESTURES", "recipe_windows", "train_recipe"]
