@@ -61,6 +61,10 @@ SETTINGS: dict[str, dict[str, Any]] = {
 a still hand peaks at 0.1-0.4 (median of the late rest phases), every prompted gesture at 0.7 or more."""
 
 
+RECIPE_SETTING = "recipe's decision"
+"""The recipe's own decision settings (its model's meta.decision), scored beside SETTINGS."""
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path)
@@ -102,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                                       args.out.with_suffix("") / slug(name))
         results[name]["train_windows"] = n_windows
         results[name]["seconds"] = round(time.perf_counter() - t0, 1)
-        best = results[name]["settings"][list(SETTINGS)[-1]]
+        sets = results[name]["settings"]
+        best = sets.get(RECIPE_SETTING) or sets[list(SETTINGS)[-1]]
         print(f"{name}: hit {best['hit_rate']:.2f} conf {best['confusion_rate']:.2f} "
               f"false/h {best['false_per_hour']:.0f} returns {best['returns']} | mirrored hit "
               f"{best['mirrored_hit_rate']:.2f} | segment given {results[name]['segment_given']:.2f} "
@@ -154,7 +159,7 @@ def evaluate_fold(bundle: Any, tests: list[Any], folder: Path) -> dict[str, Any]
     bundle.save(folder / "model", card=False)
     with open(folder / "playbacks.pkl", "wb") as f:  # our own experiment output, read back only by --rescore
         pickle.dump({"pbs": pbs, "mirrored": mirrored}, f)
-    return score_fold(pbs, mirrored)
+    return score_fold(pbs, mirrored, bundle.meta.get("decision"))
 
 
 def rescore(out: Path) -> int:
@@ -182,21 +187,22 @@ def rescore(out: Path) -> int:
             pb.motion = replay_motion(rec, seqs[pb.stream])
         for pb in saved["mirrored"]:
             pb.motion = replay_motion(rec, mirror_sequence(seqs[pb.stream]))
-        v.update(score_fold(saved["pbs"], saved["mirrored"]))
+        v.update(score_fold(saved["pbs"], saved["mirrored"], rec.meta.get("decision")))
     write_json(out, results)
     print(markdown_table(out.parent))
     return 0
 
 
-def score_fold(pbs: list[Any], mirrored: list[Any]) -> dict[str, Any]:
-    """Every decision setting replayed on the fold's playbacks."""
+def score_fold(pbs: list[Any], mirrored: list[Any], recipe_decision: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every decision setting (and the recipe's own, stored in its model) replayed on the fold's playbacks."""
     from gestura.evaluation.events import merge_scores, score_playback
     from gestura.runtime.replay import replay_decisions
     from gestura.runtime.decision import DecisionConfig
 
     out: dict[str, Any] = {"settings": {}, "segment_given": segment_given(pbs),
                            "segment_given_per_class": segment_given(pbs, per_class=True)}
-    for name, over in SETTINGS.items():
+    settings = {**SETTINGS, **({RECIPE_SETTING: recipe_decision} if recipe_decision else {})}
+    for name, over in settings.items():
         cfg = DecisionConfig(**over)
         scores = [score_playback(pb, replay_decisions(pb.t, pb.probs, pb.labels, cfg, pb.motion)) for pb in pbs]
         mscores = [score_playback(pb, replay_decisions(pb.t, pb.probs, pb.labels, cfg, pb.motion)) for pb in mirrored]

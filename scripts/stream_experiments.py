@@ -20,9 +20,20 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-from build_default_model_real import generated_windows, signing_negatives  # noqa: E402 - the default's recipe
 DATA = ROOT.parent / "shared" / "datasets" / "presentation-streams"
+SIGNING = ROOT.parent / "shared" / "datasets" / "asl-traduttore" / "words"
+
+
+def generated_windows(n: int, wcfg: Any, rng: np.random.Generator, seed: int = 0) -> list[Any]:
+    from gestura.training.presentation import generated_windows as gen
+
+    return gen(n, wcfg, rng, seed)
+
+
+def signing_negatives(n: int, wcfg: Any, rng: np.random.Generator) -> list[Any]:
+    from gestura.training.presentation import signing_windows
+
+    return signing_windows(n, wcfg, rng, SIGNING, "TheCamNelson")
 
 FOLDS = {
     "joschua->meric": (["joschua-1", "joschua-2", "joschua-3"], ["meric-1", "meric-2"]),

@@ -130,3 +130,37 @@ def test_background_windows_are_unknown_hard_negatives_across_clips() -> None:
     assert len(background_windows([a, b], cfg, np.random.default_rng(0), max_windows=3)) == 3
     with pytest.raises(InputError, match="no clips"):
         concat_clips([])
+
+
+# ------------------------------------------------------------------ labels aligned to the hand's movement
+def test_motion_aligned_labels_follow_the_movement_not_the_prompt() -> None:
+    from gestura.data.streams import gesture_segments, label_windows_by_motion
+    from gestura.data.synthetic import SubjectStyle, make_session
+
+    script = ["swiping_left", "fist", "swiping_up", "swiping_right"]
+    seq = make_session(script, SubjectStyle(subject="p1"), seed=2, fps=27.0)
+    rs = resample_sequence(seq, 30.0)
+    prompts = stream_prompts(seq)
+    segs = gesture_segments(rs, prompts)
+    assert sum(s is not None for s in segs) >= 3
+    for (start, end, _), seg in zip(sorted(prompts), segs):
+        if seg is not None:
+            assert start - 0.3 <= seg[0] < seg[1] <= end + 1.0
+    cfg = StreamWindowConfig(align="motion")
+    t_end = np.arange(1.0, rs.t[-1], 0.05)
+    labels, hard = label_windows_by_motion(t_end, prompts, segs, cfg)
+    for (start, end, label), seg in zip(sorted(prompts), segs):
+        if seg is None:
+            continue
+        at_end = np.argmin(np.abs(t_end - seg[1]))
+        if t_end[at_end] - cfg.window_s <= seg[0] + 0.1:
+            assert labels[at_end] == label
+        later = (t_end > seg[1] + cfg.still_after_s + 0.05) & (t_end < seg[1] + cfg.still_after_s + 0.5)
+        assert set(labels[later]) <= {"unknown"} and hard[later].all()  # held hand and return: hard negatives
+    clips = cut_stream_windows(seq, cfg)
+    assert {c.label for c in clips} >= {"unknown", "swiping_left"}
+
+
+def test_window_config_rejects_a_bad_alignment() -> None:
+    with pytest.raises(ConfigError, match="align"):
+        StreamWindowConfig(align="frames")

@@ -78,33 +78,43 @@ class PresentationRecipe(BaseModel):
         return DecisionConfig.from_dict(dict(self.decision), source="recipe decision")
 
 
+def generated_windows(n_people: int, wcfg: StreamWindowConfig, rng: np.random.Generator, seed: int = 0,
+                      classes: Sequence[str] | None = None) -> list[LandmarkSequence]:
+    """Windows of generated continuous sessions (`n_people` x 2), through the runtime's landmark filter first."""
+    smooth = SmoothingConfig()
+    return generated_stream_windows(n_people, wcfg, rng, seed=seed + 101, classes=classes,
+                                    transform=lambda s: smooth_sequence(s, smooth))
+
+
+def signing_windows(n: int, wcfg: StreamWindowConfig, rng: np.random.Generator, data: str | os.PathLike[str],
+                    signer: str) -> list[LandmarkSequence]:
+    """`n` "no gesture" hard-negative windows of one signer's sign clips played back to back (people move their
+    hands while they talk: that must not fire); the other signers stay held out for the false-command bench."""
+    from gestura.data.formats import load_dataset
+
+    seqs = [s for s in load_dataset(data).sequences if s.subject == signer]
+    if not seqs:
+        raise ConfigError(f"{data}: no sequence recorded by {signer!r}")
+    seqs = [seqs[i] for i in rng.permutation(len(seqs))]
+    return background_windows(seqs, wcfg, rng, max_windows=n, video_id=f"signing-{signer}")
+
+
 def recipe_windows(recipe: PresentationRecipe, sessions: Sequence[LandmarkSequence],
                    datasets: str | os.PathLike[str] | None = None) -> tuple[list[LandmarkSequence], dict[str, int]]:
     """Labelled training windows of the recorded `sessions` (frame-labelled streams), plus the recipe's generated
     sessions and signing hard negatives (read from `datasets`/`signing_data`). Everything passes the runtime's
     landmark filter first, as at run time. Returns the windows and their count per source."""
-    from gestura.data.formats import load_dataset
-
     rng = np.random.default_rng(recipe.seed)
     wcfg = recipe.window_config()
-    smooth = SmoothingConfig()
-    real = cut_dataset_windows([smooth_sequence(s, smooth) for s in sessions], wcfg, rng)
-    gen: list[LandmarkSequence] = []
-    if recipe.generated_people:
-        gen = generated_stream_windows(recipe.generated_people, wcfg, rng, seed=recipe.seed + 101,
-                                       classes=recipe.generated_classes,
-                                       transform=lambda s: smooth_sequence(s, smooth))
+    real = cut_dataset_windows([smooth_sequence(s, SmoothingConfig()) for s in sessions], wcfg, rng)
+    gen = generated_windows(recipe.generated_people, wcfg, rng, recipe.seed, recipe.generated_classes) \
+        if recipe.generated_people else []
     neg: list[LandmarkSequence] = []
     if recipe.signing_windows:
         if datasets is None:
             raise ConfigError("the recipe asks for signing negatives: pass the shared datasets folder")
-        seqs = [s for s in load_dataset(Path(datasets) / recipe.signing_data).sequences
-                if s.subject == recipe.signing_by]
-        if not seqs:
-            raise ConfigError(f"{Path(datasets) / recipe.signing_data}: no sequence recorded by {recipe.signing_by!r}")
-        seqs = [seqs[i] for i in rng.permutation(len(seqs))]
-        neg = background_windows(seqs, wcfg, rng, max_windows=recipe.signing_windows,
-                                 video_id=f"signing-{recipe.signing_by}")
+        neg = signing_windows(recipe.signing_windows, wcfg, rng, Path(datasets) / recipe.signing_data,
+                              recipe.signing_by)
     return real + gen + neg, {"real": len(real), "generated": len(gen), "signing": len(neg)}
 
 
@@ -129,4 +139,5 @@ def train_recipe(recipe: PresentationRecipe, sessions: Sequence[LandmarkSequence
     return bundle
 
 
-__all__ = ["PresentationRecipe", "STREAM_GESTURES", "recipe_windows", "train_recipe"]
+__all__ = ["PresentationRecipe", "STREAM_GESTURES", "generated_windows", "recipe_windows", "signing_windows",
+           "train_recipe"]
