@@ -68,7 +68,8 @@ RECIPE_SETTING = "recipe's decision"
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path)
-    ap.add_argument("--table", type=Path, help="print the markdown table of every JSON in this folder")
+    ap.add_argument("--table", type=Path, help="print the markdown table of every JSON in this folder (a JSON "
+                    "file: its per-class table, spotting against the given segment)")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--recipe", type=Path, help="recipe YAML (default: PresentationRecipe's defaults)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                     "current SETTINGS (no training)")
     args = ap.parse_args(argv)
     if args.table:
-        print(markdown_table(args.table))
+        print(markdown_table(args.table) if args.table.is_dir() else per_class_table(args.table))
         return 0
     if args.out is None:
         ap.error("--out is required unless --table")
@@ -264,6 +265,31 @@ def markdown_table(folder: Path) -> str:
                             f"{f(s['latency_p50_s'])}/{f(s['latency_p90_s'])} | "
                             f"{f(s['latency_from_end_p50_s'])}/{f(s['latency_from_end_p90_s'])} | "
                             f"{f(v['segment_given'])} |")
+    return "\n".join(rows)
+
+
+def per_class_table(path: Path, setting: str = RECIPE_SETTING) -> str:
+    """What the spotting loses against the given segment, per class: streaming hit rate (the `setting`'s
+    decisions) next to the classifier's hit rate when the segment is given, pooled over the file's folds."""
+    d = json.loads(path.read_text())
+    hits: dict[str, list[int]] = {}
+    given: dict[str, list[float]] = {}
+    for fold, v in d.items():
+        if not isinstance(v, dict) or "settings" not in v or fold == "settings":
+            continue
+        s = v["settings"].get(setting) or v["settings"][list(v["settings"])[-1]]
+        for k, c in s["per_class"].items():
+            h = hits.setdefault(k, [0, 0, 0])
+            h[0] += c["hits"]
+            h[1] += c["n"]
+            h[2] += c["confusions"]
+        for k, g in v.get("segment_given_per_class", {}).items():
+            given.setdefault(k, []).append(g)
+    rows = ["| class | streaming hit | confused | segment given (mean over folds) |", "|---|---|---|---|"]
+    for k in sorted(hits):
+        h = hits[k]
+        rows.append(f"| {k} | {h[0] / max(h[1], 1):.2f} | {h[2] / max(h[1], 1):.2f} | "
+                    f"{np.mean(given.get(k, [np.nan])):.2f} |")
     return "\n".join(rows)
 
 
