@@ -72,6 +72,21 @@ def cost(rec, seq) -> dict:
     return out
 
 
+def compare_cost(rec, base, seq) -> dict:
+    """Per-frame decision-path cost (smoothing + features + model + decisions, no landmark extraction) of `rec`
+    against the `base` recogniser, frame by frame interleaved in one process on the same frames (same load)."""
+    a, b = rec.session(), base.session()
+    ta, tb = [], []
+    for i in range(seq.n_frames):
+        frame = {k: v[i] if seq.present[k][i] else None for k, v in seq.streams.items()}
+        ta.append(a.push(frame, float(seq.t[i])).cost_ms)
+        tb.append(b.push(frame, float(seq.t[i])).cost_ms)
+    ma, mb = float(np.median(ta)), float(np.median(tb))
+    return {"frames": seq.n_frames, "median_ms": round(ma, 3), "p90_ms": round(float(np.percentile(ta, 90)), 3),
+            "baseline_median_ms": round(mb, 3), "baseline_p90_ms": round(float(np.percentile(tb, 90)), 3),
+            "ratio_vs_baseline": round(ma / mb, 3)}
+
+
 def play_commands(rec, seq) -> list[tuple[float, str, str]]:
     """Discrete decisions of a full streaming pass: (t, label, command or no_action)."""
     out = []
@@ -170,6 +185,9 @@ def main() -> None:
     ap.add_argument("--letters", type=int, default=600)
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--baseline", default=None, help="another artifact whose per-frame cost is measured beside "
+                    "--artifact's (e.g. the previous default: git archive 95dc200 src/gestura/assets/default | "
+                    "tar -x -C runs/old-default)")
     args = ap.parse_args()
     import torch
 
@@ -181,6 +199,9 @@ def main() -> None:
     seq, _ = _generated_session(100)
     res = {"cost": cost(rec, seq)}
     print(json.dumps(res["cost"]), file=sys.stderr)
+    if args.baseline:
+        res["vs_baseline"] = compare_cost(rec, Recognizer.from_file(args.baseline), seq)
+        print(json.dumps(res["vs_baseline"]), file=sys.stderr)
     res["latency"] = latency(rec, args.seeds)
     print(json.dumps(res["latency"]), file=sys.stderr)
     res["false_activations"] = false_activations(rec, args)
