@@ -369,6 +369,36 @@ def live(
 
 @app.command()
 @friendly_errors
+def present(
+    slides: Annotated[Optional[Path], typer.Option(help="A PDF (needs pdftoppm) or a folder of slide images "
+                                                   "(default: generated demo slides).")] = None,
+    source: Annotated[str, typer.Option(help="webcam, a camera index, a video file or a landmark .npz.")
+                      ] = "webcam",
+    profile: Annotated[Optional[str], typer.Option(help="Your model: a folder, or a name in ~/.gestura/profiles "
+                                                   "(default: the embedded model).")] = None,
+    also: Annotated[Optional[list[str]], typer.Option("--also", help="Also send commands to: keyboard (key "
+                                                      "presses for --app) or log (JSON lines); repeatable.")] = None,
+    app_keys: Annotated[str, typer.Option("--app", help="Keyboard table for --also keyboard: "
+                                          "powerpoint|keynote|impress|browser.")] = "browser",
+    engine: Annotated[str, typer.Option(help="Inference engine: torch or onnx.")] = "torch",
+    port: Annotated[int, typer.Option(help="Port of the presenter page.")] = 8765,
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open the page in the default "
+                                          "browser.")] = True,
+    headless_check: Annotated[bool, typer.Option("--headless-check", help="Play --source through the page in a "
+                                                 "headless Chromium; print one line and exit 0 (ok) or 1.")] = False,
+) -> None:
+    """Present with your hands: slides in the browser, a camera preview, the gesture legend, one command."""
+    from gestura.runtime.present import run_present
+
+    code = run_present(source, slides, profile, also=also or (), app=app_keys, engine=engine, port=port,
+                       open_browser=browser, headless_check=headless_check, say=console.print,
+                       out=lambda line: out.print(line, highlight=False, soft_wrap=True))
+    if code:
+        raise typer.Exit(code=code)
+
+
+@app.command()
+@friendly_errors
 def record(
     label: Annotated[str, typer.Option(help="Class name of the gesture you will perform.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Dataset folder (seed-003 layout; appended to).")],

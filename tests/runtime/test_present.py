@@ -1,0 +1,175 @@
+"""`gestura present` in REAL headless Chromium, a recorded landmark session (joschua_s1) as the camera.
+
+The screenshots are inspected: the slide's colour changes with next_slide, the legend's pictures are drawn in the
+side panel, the hand is drawn in the camera preview, start_presentation keeps the current slide and
+stop_presentation shows "paused - swipe up to resume".
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import chromium_driver
+from gestura.cli import app
+from gestura.errors import ConfigError
+from gestura.landmarks.sequence import LandmarkSequence
+from gestura.runtime.presenter import SlideDeck, legend_entries, make_demo_slides, resume_hint
+
+COLOURS = [(33, 64, 154), (20, 120, 90), (150, 60, 40), (110, 50, 140), (40, 40, 40)]  # make_demo_slides'
+needs_browser = pytest.mark.skipif(not chromium_driver.available(), reason="chromium not installed")
+
+
+def _img(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def _segment(shared: Path, tmp: Path, start_s: float, stop_s: float, name: str) -> Path:
+    seq = LandmarkSequence.from_npz(shared / "presentation-streams" / "joschua_s1.npz")
+    i, j = np.searchsorted(seq.t, [start_s, stop_s])
+    seq.slice(int(i), int(j)).to_npz(tmp / name)
+    return tmp / name
+
+
+def test_legend_lists_what_each_gesture_does() -> None:
+    rows = legend_entries(["fist", "swiping_right", "swiping_left", "point_one", "rotate_left", "unknown"])
+    assert [(r["gesture"], r["action"], r["icon"]) for r in rows] == [
+        ("swipe right", "next slide", "arrow-right"), ("swipe left", "previous slide", "arrow-left"),
+        ("fist", "erase annotations", "fist"), ("point, one finger", "laser pointer", "point")]
+    assert resume_hint() == "swipe up to resume"
+
+
+def test_demo_slides_do_not_cut_their_text(tmp_path: Path) -> None:
+    """Every generated slide keeps a clean right margin: no glyph runs into (or past) the edge."""
+    from PIL import Image
+
+    for size in [(1280, 720), (640, 360)]:
+        folder = make_demo_slides(tmp_path / f"{size[0]}", n=5, size=size)
+        for k, path in enumerate(sorted(folder.glob("*.png"))):
+            img = np.asarray(Image.open(path).convert("RGB")).astype(int)
+            bg = np.array(COLOURS[k])
+            text = np.abs(img - bg).sum(axis=2) > 60
+            assert text.any(), path
+            cols = np.nonzero(text.any(axis=0))[0]
+            assert cols.max() < size[0] - size[0] // 32, f"{path}: text reaches column {cols.max()} of {size[0]}"
+            rows = np.nonzero(text.any(axis=1))[0]
+            assert rows.max() < size[1] - 8, f"{path}: text reaches the bottom"
+
+
+def test_profile_names_are_resolved_or_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gestura.runtime import present
+
+    monkeypatch.setattr(present, "PROFILES_DIR", tmp_path)
+    (tmp_path / "anna").mkdir()
+    (tmp_path / "anna" / "model.json").write_text("{}")
+    assert present.resolve_profile(None) is None and present.resolve_profile("default") is None
+    assert present.resolve_profile("anna") == tmp_path / "anna"
+    with pytest.raises(ConfigError, match="profiles: anna"):
+        present.resolve_profile("bob")
+
+
+@pytest.mark.browser
+@pytest.mark.real_data
+@needs_browser
+def test_present_drives_the_page_from_a_recorded_session(shared_datasets: Path, tmp_path: Path) -> None:
+    from gestura.runtime.present import PresentSession
+    from gestura.runtime.recognizer import Recognizer
+
+    swipes = _segment(shared_datasets, tmp_path, 33.0, 43.0, "swipes.npz")    # swipe right x3
+    start_stop = _segment(shared_datasets, tmp_path, 65.0, 98.0, "start_stop.npz")  # swipe up x10, down x1
+    deck = SlideDeck.from_folder(make_demo_slides(tmp_path / "slides", n=5))
+    rec = Recognizer.from_file(None)
+    with PresentSession(rec, deck, say=lambda m: None) as session, \
+            chromium_driver.Browser(width=1280, height=720) as browser:
+        result: dict[str, Any] = {}
+        worker = threading.Thread(target=lambda: result.update(a=session.play(str(swipes), realtime=False)))
+        worker.start()
+        worker.join(1.0)
+        assert worker.is_alive() and session.hub.published == 0  # waits for a page before recognising
+
+        browser.navigate(session.url)
+        worker.join(120)
+        assert not worker.is_alive()
+        assert session.wait_applied(10)
+        a = result["a"]
+        assert a.frames > 200 and a.undelivered == 0 and a.commands == a.applied
+        n_next = browser.evaluate("window.presenter.commands.filter(c => c === 'next_slide').length")
+        assert n_next >= 2, browser.evaluate("window.presenter.commands")
+        slide = browser.evaluate("window.presenter.slide")
+        assert slide == min(n_next, 4) == a.slide
+        browser.wait_for(f"document.getElementById('slide').src.endsWith('slides/{slide}')"
+                         " && document.getElementById('slide').complete")
+        browser.wait_for("window.presenter.previews > 0")
+        shot = _img(browser.screenshot())
+        (tmp_path / "after_swipes.png").write_bytes(browser.screenshot())
+        # the slide (left of the 280 px panel) shows the colour of the slide the page is on, not slide 1's
+        assert tuple(shot[360, 900]) == COLOURS[slide] != COLOURS[0]
+        # the legend: one row per gesture with a drawn picture (white strokes) in the panel
+        legend = browser.evaluate("[...document.querySelectorAll('#legend li')].map(li => {"
+                                  " const r = li.querySelector('svg').getBoundingClientRect();"
+                                  " return [li.textContent, r.left, r.top, r.width, r.height]; })")
+        assert len(legend) == a.legend >= 7 and any("swipe right" in row[0] for row in legend)
+        for text, left, top, w, h in legend:
+            if top + h > 720:
+                continue  # scrolled below the fold
+            box = shot[int(top):int(top + h), int(left):int(left + w)]
+            assert (box.min(axis=2) > 200).sum() > 20, f"no picture drawn for {text!r}"
+        # the camera preview has the hand drawn (green bones) and the armed/idle pill
+        cam = browser.evaluate("(() => { const r = document.getElementById('cam').getBoundingClientRect();"
+                               " return [r.left, r.top, r.width, r.height]; })()")
+        x, y, w, h = (int(v) for v in cam)
+        preview = shot[y:y + h, x:x + w]
+        green = (preview[..., 1] > 150) & (preview[..., 0] < 160) & (preview[..., 2] < 160)
+        assert green.sum() > 30, "no hand drawn in the camera preview"
+        assert browser.evaluate("document.getElementById('armed').textContent") in (
+            "idle: no hand", "armed: hand seen", "wait")
+        status_px = browser.evaluate("parseFloat(getComputedStyle(document.getElementById('status')).fontSize)")
+        assert status_px >= 18
+        assert f"slide {slide + 1} / 5" in browser.evaluate("document.getElementById('status').textContent")
+
+        b = session.play(str(start_stop), realtime=False)
+        assert session.wait_applied(10)
+        b = session.report(b)
+        cmds = browser.evaluate("window.presenter.commands")[a.commands:]
+        assert "start_presentation" in cmds and cmds[-1] == "stop_presentation", cmds
+        assert "next_slide" not in cmds and "previous_slide" not in cmds
+        assert browser.evaluate("window.presenter.slide") == slide  # start_presentation kept the slide
+        paused = browser.evaluate("(() => { const e = document.getElementById('paused');"
+                                  " const r = e.getBoundingClientRect();"
+                                  " return [getComputedStyle(e).display, e.textContent, r.left, r.top, r.width, r.height];"
+                                  " })()")
+        assert paused[0] == "block" and paused[1] == "paused \u2014 swipe up to resume"
+        shot = _img(browser.screenshot())
+        (tmp_path / "paused.png").write_bytes(browser.screenshot())
+        px, py, pw, ph = (int(v) for v in paused[2:])
+        box = shot[py:py + ph, px:px + pw]
+        yellow = (box[..., 0] > 200) & (box[..., 1] > 170) & (box[..., 2] < 120)
+        assert yellow.sum() > 100, "the paused box's border is not drawn"
+        assert (box.min(axis=2) > 200).sum() > 200, "no white text in the paused box"
+        assert "source ended" in browser.evaluate("document.getElementById('status').textContent")
+
+
+@pytest.mark.browser
+@pytest.mark.real_data
+@needs_browser
+def test_headless_check_command(shared_datasets: Path, tmp_path: Path) -> None:
+    swipes = _segment(shared_datasets, tmp_path, 33.0, 43.0, "swipes.npz")
+    res = CliRunner().invoke(app, ["present", "--source", str(swipes), "--headless-check"])
+    assert res.exit_code == 0, res.output
+    line = res.stdout.strip().splitlines()[-1]
+    assert line.startswith("present check ok:") and "applied" in line and "legend" in line
+
+    still = LandmarkSequence.from_npz(swipes)
+    for k in still.streams:
+        still.streams[k][:] = still.streams[k][:1]
+    still.to_npz(tmp_path / "still.npz")
+    res = CliRunner().invoke(app, ["present", "--source", str(tmp_path / "still.npz"), "--headless-check"])
+    assert res.exit_code == 1 and "no command recognised" in res.stdout, res.output
