@@ -8,10 +8,19 @@ stop_presentation shows "paused - swipe up to resume".
 from __future__ import annotations
 
 import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -22,6 +31,7 @@ from gestura.errors import ConfigError
 from gestura.landmarks.sequence import LandmarkSequence
 from gestura.runtime.presenter import SlideDeck, legend_entries, make_demo_slides, resume_hint
 
+SRC = Path(__file__).resolve().parents[2] / "src"
 COLOURS = [(33, 64, 154), (20, 120, 90), (150, 60, 40), (110, 50, 140), (40, 40, 40)]  # make_demo_slides'
 needs_browser = pytest.mark.skipif(not chromium_driver.available(), reason="chromium not installed")
 
@@ -173,3 +183,79 @@ def test_headless_check_command(shared_datasets: Path, tmp_path: Path) -> None:
     still.to_npz(tmp_path / "still.npz")
     res = CliRunner().invoke(app, ["present", "--source", str(tmp_path / "still.npz"), "--headless-check"])
     assert res.exit_code == 1 and "no command recognised" in res.stdout, res.output
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs pdftoppm (poppler-utils)")
+def test_pdf_slides_are_rendered(tmp_path: Path) -> None:
+    from PIL import Image
+
+    pages = [Image.new("RGB", (400, 300), c) for c in COLOURS[:3]]
+    pages[0].save(tmp_path / "deck.pdf", save_all=True, append_images=pages[1:])
+    deck = SlideDeck.open(tmp_path / "deck.pdf")
+    assert len(deck.slides) == 3
+    px = np.asarray(Image.open(deck.slides[1]).convert("RGB"))[50, 50]
+    assert np.abs(px.astype(int) - COLOURS[1]).max() < 8  # page 2 is slide 2
+
+
+def test_present_stays_open_after_a_file_source_ends(tmp_path: Path) -> None:
+    """The real CLI in a subprocess: waits for a page (here a WebSocket client), plays the file, then keeps
+    serving the slides until Ctrl-C."""
+    from websockets.sync.client import connect
+
+    from gestura.data.synthetic import make_session
+
+    make_session(["swiping_right", "fist"], seed=1).to_npz(tmp_path / "s.npz")
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    proc = subprocess.Popen([sys.executable, "-m", "gestura", "present", "--source", str(tmp_path / "s.npz"),
+                             "--no-browser", "--port", "0"], stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=tmp_path)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert url, line
+        assert "waiting for the page" in proc.stderr.readline()
+        with connect(url.group(0).replace("http", "ws") + "ws") as ws:
+            msgs = [json.loads(ws.recv(timeout=60))]
+            while not (msgs[-1]["type"] == "status" and msgs[-1]["text"] == "source ended"):
+                msgs.append(json.loads(ws.recv(timeout=60)))
+            assert any(m["type"] == "preview" and m["hands"] for m in msgs)
+            assert "source ended" in proc.stderr.readline()
+            time.sleep(1.0)
+            assert proc.poll() is None  # still open
+            r = httpx.get(url.group(0) + "api/slides", timeout=10)
+            assert r.status_code == 200 and r.json()["count"] == 5
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.mark.browser
+@pytest.mark.real_data
+@pytest.mark.slow
+@needs_browser
+def test_video_source_shows_the_camera_preview(shared_datasets: Path, tmp_path: Path) -> None:
+    """A real video through MediaPipe: the page's preview shows the (mirrored) frame with the hand drawn on it."""
+    pytest.importorskip("mediapipe")
+    from gestura.runtime.present import PresentSession
+    from gestura.runtime.recognizer import Recognizer
+
+    video = shared_datasets / "media" / "mediapipe-samples" / "open_hand_video.mp4"
+    deck = SlideDeck.from_folder(make_demo_slides(tmp_path / "slides", n=2, size=(640, 360)))
+    with PresentSession(Recognizer.from_file(None), deck, say=lambda m: None) as session, \
+            chromium_driver.Browser(width=1280, height=720) as browser:
+        browser.navigate(session.url)
+        report = session.play(str(video), realtime=False, page_timeout=30)
+        assert report.frames > 100
+        browser.wait_for("window.presenter.previews > 10 && document.getElementById('camimg').naturalWidth > 0")
+        x, y, w, h = (int(v) for v in browser.evaluate(
+            "(() => { const r = document.getElementById('cam').getBoundingClientRect();"
+            " return [r.left, r.top, r.width, r.height]; })()"))
+        png = browser.screenshot()
+        (tmp_path / "video_preview.png").write_bytes(png)
+        cam = _img(png)[y:y + h, x:x + w]
+        assert cam.std() > 20, "the preview shows no camera picture"
+        assert browser.evaluate("window.presenter.handPreviews") > 5  # MediaPipe found the hand, the page drew it

@@ -10,7 +10,7 @@ function keyQuery() {
   "use strict";
   const params = new URLSearchParams(location.search);
   const state = { slide: 0, count: 0, presenting: true, zoom: 1, commands: [], lastCommand: null,
-                  pointer: { visible: false, x: 0, y: 0 }, strokes: 0, connected: false, previews: 0,
+                  pointer: { visible: false, x: 0, y: 0 }, strokes: 0, connected: false, previews: 0, handPreviews: 0,
                   armed: "idle", legend: [], panel: false, note: "" };
   window.presenter = state;
   const $ = (id) => document.getElementById(id);
@@ -96,6 +96,8 @@ function keyQuery() {
 
   function onPreview(m) {
     state.previews += 1;
+    $("cam").hidden = false;  // only sources that send previews (gestura present) show the camera box
+    if (Object.keys(m.hands || {}).length) state.handPreviews += 1;
     state.armed = m.state || "idle";
     const pill = $("armed");
     pill.dataset.state = state.armed;
@@ -140,6 +142,13 @@ function keyQuery() {
     ws.onclose = () => { state.connected = false; render(); setTimeout(connect, 1000); };
     state.socket = socket = ws;
   }
+
+  // Keep the preview box at the camera's aspect ratio, so the hand drawn on the canvas sits on the picture.
+  $("camimg").addEventListener("load", (ev) => {
+    const im = ev.target;
+    const h = Math.round(256 * im.naturalHeight / Math.max(1, im.naturalWidth));
+    if (h > 0 && hand.height !== h) { hand.height = h; $("cam").style.height = h + "px"; }
+  });
 
   function fillLegend() {
     const ul = $("legend");
