@@ -80,6 +80,9 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
             overlay.close()
         if server is not None:
             server.stop()
+            if server.hub.undelivered:
+                say(f"warning: {server.hub.undelivered} messages (commands, pointer) reached no page: none was "
+                    "connected; `gestura present` waits for the page before recognising")
     return {"frames": n, "commands": n_cmd, "seconds": time.perf_counter() - start}
 
 
