@@ -259,3 +259,8 @@ def test_video_source_shows_the_camera_preview(shared_datasets: Path, tmp_path: 
         cam = _img(png)[y:y + h, x:x + w]
         assert cam.std() > 20, "the preview shows no camera picture"
         assert browser.evaluate("window.presenter.handPreviews") > 5  # MediaPipe found the hand, the page drew it
+
+
+def test_unknown_also_backend_is_a_clear_error(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["present", "--source", "x.npz", "--also", "fax", "--headless-check"])
+    assert res.exit_code == 2 and "--also must be keyboard or log" in res.output

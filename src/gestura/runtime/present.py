@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from gestura.errors import ConfigError, InputError
-from gestura.runtime.commands import CommandMap, Dispatcher, KeyboardBackend, LogBackend, WebPresenterBackend
+from gestura.runtime.commands import Dispatcher, KeyboardBackend, LogBackend, WebPresenterBackend
 from gestura.runtime.presenter import PresenterServer, SlideDeck, legend_entries, resume_hint
 
 PREVIEW_FPS = 15.0
@@ -100,6 +100,10 @@ class PresentSession:
 
     def __init__(self, rec: Any, deck: SlideDeck, *, also: Iterable[str] = (), app: str = "browser",
                  host: str = "127.0.0.1", port: int = 0, say: Callable[[str], Any] | None = None) -> None:
+        also = list(also)
+        bad = [name for name in also if name not in ("keyboard", "log")]
+        if bad:
+            raise ConfigError(f"--also must be keyboard or log, got {bad[0]!r}")
         self.rec = rec
         self.say = say or (lambda msg: print(msg, file=sys.stderr))
         labels = list(rec.labels)
@@ -108,13 +112,11 @@ class PresentSession:
         self.server = PresenterServer(deck, host=host, port=port, config=config)
         self.hub = self.server.hub
         backends: list[Any] = [WebPresenterBackend(self.hub)]
-        for name in also:
-            if name == "keyboard":
-                backends.append(KeyboardBackend(app))
-            elif name == "log":
-                backends.append(LogBackend())
-            else:
-                raise ConfigError(f"--also must be keyboard or log, got {name!r}")
+        try:
+            backends += [KeyboardBackend(app) if name == "keyboard" else LogBackend() for name in also]
+        except BaseException:
+            self.server.stop()
+            raise
         self.dispatcher = Dispatcher(rec.command_map, backends)
         self.url = self.server.url
         self.sent = 0
