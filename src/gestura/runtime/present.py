@@ -246,7 +246,7 @@ class HeadlessBrowser:
         args = [exe, "--headless", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--mute-audio",
                 f"--window-size={width},{height}", f"--user-data-dir={self.profile}",
-                "--remote-debugging-port=0", url]
+                url]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.insert(1, "--no-sandbox")
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
