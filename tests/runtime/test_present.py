@@ -165,6 +165,12 @@ def test_present_drives_the_page_from_a_recorded_session(shared_datasets: Path, 
         assert yellow.sum() > 100, "the paused box's border is not drawn"
         assert (box.min(axis=2) > 200).sum() > 200, "no white text in the paused box"
         assert "source ended" in browser.evaluate("document.getElementById('status').textContent")
+        # swipe up resumes on the same slide and the hint goes away
+        session.hub.publish({"type": "command", "command": "start_presentation", "label": "swiping_up"})
+        browser.wait_for("getComputedStyle(document.getElementById('paused')).display === 'none'")
+        assert browser.evaluate("window.presenter.slide") == slide
+        browser.wait_for("getComputedStyle(document.getElementById('frame')).opacity === '1'")
+        assert tuple(_img(browser.screenshot())[360, 900]) == COLOURS[slide]  # full brightness again
 
 
 @pytest.mark.browser
