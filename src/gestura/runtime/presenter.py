@@ -316,8 +316,8 @@ def create_presenter_router(deck: SlideDeck, hub: PresenterHub, api_key: str | N
 
 def create_presenter_app(deck: SlideDeck, hub: PresenterHub, api_key: str | None = None,
                          config: dict[str, Any] | None = None) -> FastAPI:
-    """A FastAPI app serving the presenter at `/`."""
-    app = FastAPI(title="gestura presenter")
+    """A FastAPI app serving the presenter at `/` (no /docs: its API is the page's, documented in docs/runtime.md)."""
+    app = FastAPI(title="gestura presenter", docs_url=None, redoc_url=None)
     app.include_router(create_presenter_router(deck, hub, api_key=api_key, config=config))
     return app
 
