@@ -53,15 +53,28 @@ def friendly_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@app.callback()
-def _main(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from gestura import __version__
 
-        out.print(f"gestura {__version__}")
+        out.print(f"gestura {__version__}", highlight=False)
         raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Keep MediaPipe's native INFO/WARNING log lines "
+                                          "(hidden by default).")] = False,
+) -> None:
+    if not verbose:
+        from gestura.native_logs import quiet_native_logs
+
+        filt = quiet_native_logs()
+        if filt is not None:
+            ctx.call_on_close(filt.restore)
 
 
 # ==================================================================== demo (issues 2, 5, 9)
@@ -369,6 +382,36 @@ def live(
 
 @app.command()
 @friendly_errors
+def present(
+    slides: Annotated[Optional[Path], typer.Option(help="A PDF (needs pdftoppm) or a folder of slide images "
+                                                   "(default: generated demo slides).")] = None,
+    source: Annotated[str, typer.Option(help="webcam, a camera index, a video file or a landmark .npz.")
+                      ] = "webcam",
+    profile: Annotated[Optional[str], typer.Option(help="Your model: a folder, or a name in ~/.gestura/profiles "
+                                                   "(default: the embedded model).")] = None,
+    also: Annotated[Optional[list[str]], typer.Option("--also", help="Also send commands to: keyboard (key "
+                                                      "presses for --app) or log (JSON lines); repeatable.")] = None,
+    app_keys: Annotated[str, typer.Option("--app", help="Keyboard table for --also keyboard: "
+                                          "powerpoint|keynote|impress|browser.")] = "browser",
+    engine: Annotated[str, typer.Option(help="Inference engine: torch or onnx.")] = "torch",
+    port: Annotated[int, typer.Option(help="Port of the presenter page.")] = 8765,
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open the page in the default "
+                                          "browser.")] = True,
+    headless_check: Annotated[bool, typer.Option("--headless-check", help="Play --source through the page in a "
+                                                 "headless Chromium; print one line and exit 0 (ok) or 1.")] = False,
+) -> None:
+    """Present with your hands: slides in the browser, a camera preview, the gesture legend, one command."""
+    from gestura.runtime.present import run_present
+
+    code = run_present(source, slides, profile, also=also or (), app=app_keys, engine=engine, port=port,
+                       open_browser=browser, headless_check=headless_check, say=console.print,
+                       out=lambda line: out.print(line, highlight=False, soft_wrap=True))
+    if code:
+        raise typer.Exit(code=code)
+
+
+@app.command()
+@friendly_errors
 def record(
     label: Annotated[str, typer.Option(help="Class name of the gesture you will perform.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Dataset folder (seed-003 layout; appended to).")],
@@ -543,24 +586,55 @@ def evaluate_stream(
     fast: Annotated[bool, typer.Option(
         "--fast", help="Batched playback equal to streaming (much faster on a CPU).")] = False,
     timeline: Annotated[Optional[str], typer.Option(help="Stream id to plot (default: the first).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary (overall, per person, per class) "
+                                          "as JSON on stdout.")] = False,
 ) -> None:
-    """Play recorded streams through the live runtime and score events: hits, confusions, false commands/hour."""
+    """Play recorded streams through the live runtime and score events: hits, confusions, false commands/hour.
+
+    Results go to stdout (a per-class table, per person, overall), file paths and progress to stderr."""
+    import json
+
     from gestura.evaluation.streams import evaluate_streams
 
     rep = evaluate_streams(artifact, data, split, command_map, out, decision=decision, grace=grace,
                            exact=not fast, timeline=timeline)
+    files = {"report": str(out / "report.json"), "timeline": str(out / rep["timeline_png"])}
+    if as_json:
+        keys = ("overall", "per_person", "command_space")
+        _stdout.print_json(json.dumps({**{k: rep[k] for k in keys if k in rep}, **files}))
+    else:
+        _print_stream_summary(rep)
+    console.print(f"wrote {files['report']} and {files['timeline']}", highlight=False)
+
+
+def _rate_text(value: Any, fmt: str = "{:.2f}") -> str:
+    return "n/a" if value is None else fmt.format(value)
+
+
+def _print_stream_summary(rep: dict[str, Any]) -> None:
+    """evaluate-stream's human summary on stdout: per-class table, then per person, then overall."""
+    from rich.table import Table
+
     o = rep["overall"]
-    fph = "n/a" if o["false_per_hour"] is None else f"{o['false_per_hour']:.0f}"
-    lat = "n/a" if o["latency_p50_s"] is None else f"{o['latency_p50_s']:.2f}/{o['latency_p90_s']:.2f} s"
+    table = Table(title="per gesture (prompts in the recordings)")
+    table.add_column("gesture", no_wrap=True, min_width=max([len(k) for k in o.get("per_class", {})] + [7]))
+    for col in ("prompts", "hit", "confused", "missed", "p50 s"):
+        table.add_column(col, justify="right")
+    table.add_column("confused as", overflow="fold")
+    for label, c in o.get("per_class", {}).items():
+        confused = ", ".join(f"{k} {v}" for k, v in sorted(c["confused_as"].items(), key=lambda kv: -kv[1]))
+        table.add_row(label, str(c["n"]), _rate_text(c["hit_rate"]), _rate_text(c["confusion_rate"]),
+                      _rate_text(c["misses"] / c["n"] if c["n"] else None),
+                      _rate_text(c["latency_p50_s"]), confused or "-")
+    _stdout.print(table)
     for person, s in rep["per_person"].items():
-        out_fph = "n/a" if s["false_per_hour"] is None else f"{s['false_per_hour']:.0f}"
-        console.print(f"  {person}: hit {s['hit_rate']:.2f}  confused {s['confusion_rate']:.2f}  "
-                      f"false/h {out_fph}", highlight=False)
-    console.print(f"{len(rep['streams'])} streams, {o['n_prompts']} prompts: hit {o['hit_rate']:.2f}, confused "
+        _stdout.print(f"  {person}: hit {s['hit_rate']:.2f}  confused {s['confusion_rate']:.2f}  "
+                      f"false/h {_rate_text(s['false_per_hour'], '{:.0f}')}", highlight=False)
+    lat = "n/a" if o["latency_p50_s"] is None else f"{o['latency_p50_s']:.2f}/{o['latency_p90_s']:.2f} s"
+    _stdout.print(f"{len(rep['streams'])} streams, {o['n_prompts']} prompts: hit {o['hit_rate']:.2f}, confused "
                   f"{o['confusion_rate']:.2f}, missed {o['miss_rate']:.2f}, false commands {o['false_commands']} "
-                  f"({fph}/h of rest), latency p50/p90 {lat}", highlight=False)
-    out_console = out / "report.json"
-    console.print(f"wrote {out_console} and {out / rep['timeline_png']}", highlight=False)
+                  f"({_rate_text(o['false_per_hour'], '{:.0f}')}/h of rest), latency p50/p90 {lat}",
+                  highlight=False, soft_wrap=True)
 
 
 @app.command()

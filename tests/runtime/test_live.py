@@ -50,3 +50,19 @@ def test_live_bad_backend(tmp_path: Path) -> None:
     art = _bundle(tmp_path)
     res = CliRunner().invoke(app, ["live", "--source", "x.npz", "--artifact", str(art), "--backend", "fax"])
     assert res.exit_code == 2 and "keyboard|web|log" in res.output
+
+
+def test_live_web_backend_says_when_no_page_got_the_commands(tmp_path: Path) -> None:
+    art = _bundle(tmp_path)
+    make_session(["swiping_left"], SubjectStyle(subject="l"), seed=2).to_npz(tmp_path / "s.npz")
+    dec = tmp_path / "decision.yaml"
+    dec.write_text("threshold: 0.01\nrearm: 0.0\nmin_frames: 1\nsmoothing: none\ncooldown_s: 0\n"
+                   "refractory_s: 0\nlatch_all: false\ncontinuous: []\nunknown: none\n")
+    cmap = tmp_path / "map.yaml"
+    cmap.write_text("fist: next_slide\nswiping_right: next_slide\nswiping_left: next_slide\n"
+                    "point_one: next_slide\nunknown: next_slide\n")
+    res = CliRunner().invoke(app, ["live", "--source", str(tmp_path / "s.npz"), "--artifact", str(art),
+                                   "--backend", "web", "--port", "0", "--decision", str(dec),
+                                   "--command-map", str(cmap)])
+    assert res.exit_code == 0, res.output
+    assert "reached no page" in res.stderr

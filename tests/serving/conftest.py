@@ -92,3 +92,14 @@ def live_server(tiny_artifact: Path) -> Iterator[LiveServer]:
     server, stop = start_server(app)
     yield server
     stop()
+
+
+@pytest.fixture(scope="module")
+def open_server(tiny_artifact: Path) -> Iterator[LiveServer]:
+    """The service WITHOUT an API key (default limits), on a real uvicorn server."""
+    pytest.importorskip("uvicorn")
+    from gestura.serving.app import create_app
+
+    server, stop = start_server(create_app(tiny_artifact))
+    yield server
+    stop()

@@ -105,7 +105,8 @@ def evaluate_artifact(artifact: str | os.PathLike[str], data: str | os.PathLike[
         o.mkdir(parents=True, exist_ok=True)
         write_json(o / "report.json", report.to_dict())
         plot_confusion(report.confusion, bundle.labels, o / "confusion.png",
-                       title=f"accuracy {report.accuracy:.3f} (n={report.n})")
+                       title=f"{Path(artifact).name} on {Path(data).name}: accuracy {report.accuracy:.3f} "
+                             f"(n={report.n})")
     return report
 
 

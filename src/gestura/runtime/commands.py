@@ -3,8 +3,9 @@
 `CommandMap` maps class names to command names (YAML, defaults below: the seed-000 table). A `Dispatcher`
 turns discrete `Decision`s into `CommandEvent`s and sends them to one or more backends:
 
-- `KeyboardBackend`: key presses through `xdotool` for PowerPoint, Keynote, LibreOffice Impress or browser
-  slide decks (`KEY_TABLES`), into the focused window of the X display (`$DISPLAY`);
+- `KeyboardBackend`: key presses for PowerPoint, Keynote, LibreOffice Impress or browser slide decks
+  (`KEY_TABLES`) into the focused window, through pynput (X11, macOS, Windows; `gestura.runtime.keys`) or,
+  as a fallback, `xdotool` (X11);
 - `WebPresenterBackend`: the built-in web presenter (`gestura.runtime.presenter`), over its WebSocket hub;
 - `LogBackend`: JSON lines on stdout (or any text stream), or kept in memory for tests and the demo.
 
@@ -56,7 +57,8 @@ KEY_TABLES: dict[str, dict[str, list[str]]] = {
                 "stop_presentation": ["Escape"], "erase_annotations": ["c"],
                 "zoom_in_view": ["ctrl+plus"], "zoom_out_view": ["ctrl+minus"]},
 }
-"""xdotool key names per presentation application (browser = reveal.js / Google Slides / PDF viewers)."""
+"""Key names (xdotool's; `gestura.runtime.keys` maps them for pynput) per presentation application
+(browser = reveal.js / Google Slides / PDF viewers)."""
 
 
 @dataclass(frozen=True)
@@ -116,21 +118,36 @@ class LogBackend:
 
 
 class KeyboardBackend:
-    """Key presses via `xdotool key` into the focused window of `display` (default `$DISPLAY`).
+    """Key presses into the focused window: pynput (X11, macOS, Windows) or `xdotool key` (X11 only).
 
-    `app` picks the key table (`powerpoint`, `keynote`, `impress`, `browser`). `runner` is the process
-    runner (subprocess.run); tests swap it to capture the exact command lines. `issued` keeps every argv sent.
+    `app` picks the key table (`powerpoint`, `keynote`, `impress`, `browser`); `display` the X display (default
+    `$DISPLAY`). `engine`: `auto` (pynput when it can reach the desktop, else xdotool), `pynput` or `xdotool`.
+    `runner` is xdotool's process runner (subprocess.run); tests swap it to capture the exact command lines.
+    `issued` keeps every key press sent: the xdotool argv, or `["pynput", combo]`.
     """
 
     def __init__(self, app: str = "browser", display: str | None = None,
-                 runner: Callable[..., Any] | None = None) -> None:
+                 runner: Callable[..., Any] | None = None, engine: str = "auto") -> None:
         if app not in KEY_TABLES:
             raise ConfigError(f"keyboard backend: unknown app {app!r}; valid: {', '.join(KEY_TABLES)}")
+        if engine not in ("auto", "pynput", "xdotool"):
+            raise ConfigError(f"keyboard backend: engine must be auto, pynput or xdotool, got {engine!r}")
         self.keys = KEY_TABLES[app]
         self.display = display
         self.issued: list[list[str]] = []
         self._runner = runner or subprocess.run
-        if runner is None and shutil.which("xdotool") is None:
+        self._pynput: Any = None
+        if runner is None and engine != "xdotool":
+            from gestura.runtime.keys import PynputSender
+
+            try:
+                self._pynput = PynputSender(display)
+            except InputError as err:
+                if engine == "pynput" or shutil.which("xdotool") is None:
+                    raise InputError(f"{err}; install gestura[keys] (pynput) on a desktop session, or xdotool "
+                                     "on X11") from None
+        self.engine = "pynput" if self._pynput is not None else "xdotool"
+        if self.engine == "xdotool" and runner is None and shutil.which("xdotool") is None:
             raise InputError("keyboard backend: xdotool not found on PATH (apt-get install xdotool)")
 
     def argv_for(self, command: str) -> list[str] | None:
@@ -138,6 +155,11 @@ class KeyboardBackend:
         return None if not keys else ["xdotool", "key", "--clearmodifiers", *keys]
 
     def send(self, event: CommandEvent) -> None:
+        if self._pynput is not None:
+            for combo in self.keys.get(event.command, []):
+                self.issued.append(["pynput", combo])
+                self._pynput.press(combo)
+            return
         argv = self.argv_for(event.command)
         if argv is None:
             return

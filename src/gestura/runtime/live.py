@@ -59,7 +59,7 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
     start = time.perf_counter()
     t_first: float | None = None
     try:
-        for pred, frame in _frames(rec, source, want_frames=overlay is not None):
+        for pred, frame in predictions(rec, source, want_frames=overlay is not None):
             n += 1
             if realtime:
                 t_first = pred.t_ms / 1000 if t_first is None else t_first
@@ -80,11 +80,15 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
             overlay.close()
         if server is not None:
             server.stop()
+            if server.hub.undelivered:
+                say(f"warning: {server.hub.undelivered} messages (commands, pointer) reached no page: none was "
+                    "connected; `gestura present` waits for the page before recognising")
     return {"frames": n, "commands": n_cmd, "seconds": time.perf_counter() - start}
 
 
-def _frames(rec: Any, source: str, want_frames: bool) -> Any:
-    """Yield `(Prediction, Frame | None)`; landmark files give no frames."""
+def predictions(rec: Any, source: str, want_frames: bool) -> Any:
+    """Yield `(Prediction, Frame | None)` per frame of `source` (webcam, camera index, video, landmark .npz);
+    landmark files give no frames. Shared by `gestura live` and `gestura present`."""
     if str(source).lower().endswith(".npz"):
         for pred in rec.stream(source):
             yield pred, None

@@ -9,7 +9,15 @@ that app in a background thread for `gestura live --backend web`. The page (`sta
 - `{"type": "command", "command": "next_slide" | "previous_slide" | "start_presentation" |
   "stop_presentation" | "erase_annotations" | "zoom_in_view" | "zoom_out_view", ...}`
 - `{"type": "pointer", "kind": "laser" | "laser_hide" | "pen_start" | "pen_move" | "pen_end", "x", "y", ...}`
-  with x, y in [0, 1] of the slide.
+  with x, y in [0, 1] of the slide;
+- `{"type": "preview", "hands": {name: [[x, y], ...]}, "jpeg": base64 | null, "state": "idle" | "armed" |
+  "cooldown", "label", "score"}`: the small camera preview of `gestura present` (hands drawn by the page);
+- `{"type": "status", "text": ...}`: a line for the status bar (e.g. "source ended").
+
+The page answers on the same socket with `{"type": "ack", "applied": n, "slide": i, "count": n, "presenting",
+"paused_hint", "legend": n}` after each command it applied (and once on connect); the hub keeps the latest in
+`page_state`, so a caller can tell that every command it sent was applied. `GET /api/config` gives the legend
+(gesture, picture, action per class of the command map), the hand skeleton and whether to show the side panel.
 
 Slides come from an image folder (sorted by name), a PDF (rendered with `pdftoppm` from poppler-utils when it
 is installed; otherwise export the PDF to images), or `make_demo_slides` (generated with Pillow).
@@ -32,6 +40,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, WebSocket, WebSo
 from fastapi.responses import FileResponse
 
 from gestura.errors import InputError
+from gestura.landmarks.skeleton import HAND_21
 
 STATIC_DIR = Path(__file__).with_name("static")
 SLIDE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".svg")
@@ -80,26 +89,100 @@ class SlideDeck:
         return cls.from_pdf(p) if p.suffix.lower() == ".pdf" else cls.from_folder(p)
 
 
-def make_demo_slides(out_dir: str | os.PathLike[str], n: int = 5, size: tuple[int, int] = (1280, 720)) -> Path:
-    """Write `n` numbered demo slides (PNG) into `out_dir` and return it."""
-    from PIL import Image, ImageDraw, ImageFont
+GESTURE_NAMES: dict[str, tuple[str, str]] = {
+    "swiping_right": ("swipe right", "arrow-right"),
+    "swiping_left": ("swipe left", "arrow-left"),
+    "swiping_up": ("swipe up", "arrow-up"),
+    "swiping_down": ("swipe down", "arrow-down"),
+    "fist": ("fist", "fist"),
+    "zooming_in_full_hand": ("spread the hand", "zoom-in"),
+    "zooming_out_full_hand": ("close the hand", "zoom-out"),
+    "point_one": ("point, one finger", "point"),
+    "point_two": ("two fingers", "pen"),
+    "rotate_left": ("rotate left", "rotate-left"),
+    "rotate_right": ("rotate right", "rotate-right"),
+}
+"""Class name -> (what a person does, picture id drawn by the page)."""
+POINTER_ACTIONS = {"point_one": "laser pointer", "point_two": "draw (pen)"}
+"""Continuous classes and what they do on the page (see `gestura.runtime.pointer`)."""
+
+
+def legend_entries(labels: list[str] | tuple[str, ...] | None = None, command_map: Any = None) -> list[dict[str, str]]:
+    """The page's legend: one entry per class that does something, in command order.
+
+    `labels` are the model's classes (None: every class of the map plus the pointer classes); `command_map` a
+    `CommandMap` (None: the default one). Each entry: `label`, `gesture` (words), `icon`, `command`, `action`.
+    """
+    from gestura.runtime.commands import COMMANDS, CommandMap
+
+    cmap = command_map or CommandMap()
+    names = list(labels) if labels is not None else [*cmap.mapping, *POINTER_ACTIONS]
+    rows: list[dict[str, str]] = []
+    for label in names:
+        command = "pointer" if label in POINTER_ACTIONS else cmap.command_for(label)
+        if command == "no_action":
+            continue
+        gesture, icon = GESTURE_NAMES.get(label, (label.replace("_", " "), "hand"))
+        action = POINTER_ACTIONS.get(label) or command.replace("_view", "").replace("_", " ")
+        rows.append({"label": label, "gesture": gesture, "icon": icon, "command": command, "action": action})
+    order = {c: i for i, c in enumerate((*COMMANDS, "pointer"))}
+    return sorted(rows, key=lambda r: order.get(r["command"], len(order)))
+
+
+def resume_hint(command_map: Any = None) -> str:
+    """What to do to resume after stop_presentation, e.g. "swipe up to resume" (from the command map)."""
+    from gestura.runtime.commands import CommandMap
+
+    cmap = command_map or CommandMap()
+    for label, command in cmap.mapping.items():
+        if command == "start_presentation":
+            return f"{GESTURE_NAMES.get(label, (label.replace('_', ' '), ''))[0]} to resume"
+    return "press the right arrow to resume"
+
+
+def make_demo_slides(out_dir: str | os.PathLike[str], n: int = 5, size: tuple[int, int] = (1280, 720),
+                     legend: list[dict[str, str]] | None = None) -> Path:
+    """Write `n` numbered demo slides (PNG) into `out_dir` and return it.
+
+    Each slide has a title and the gestures of `legend` (default: `legend_entries()`), three per slide in turn;
+    every line is shrunk until it fits inside the margins, so no text is cut."""
+    from PIL import Image, ImageDraw
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     colours = [(33, 64, 154), (20, 120, 90), (150, 60, 40), (110, 50, 140), (40, 40, 40)]
-    try:
-        font = ImageFont.load_default(size=72)
-    except TypeError:  # Pillow < 10.1
-        font = ImageFont.load_default()
+    rows = legend if legend is not None else legend_entries()
+    w, h = size
+    margin = max(16, w // 16)
     for i in range(n):
         img = Image.new("RGB", size, colours[i % len(colours)])
         d = ImageDraw.Draw(img)
-        d.text((80, 80), f"gestura demo - slide {i + 1} of {n}", fill="white", font=font)
-        d.text((80, 260), "swipe right: next   swipe left: previous", fill="white", font=font)
-        d.text((80, 380), "point: laser   two fingers: pen   fist: erase", fill="white", font=font)
+        lines = [(f"gestura demo - slide {i + 1} of {n}", h // 10)]
+        picked = [rows[(3 * i + j) % len(rows)] for j in range(min(3, len(rows)))] if rows else []
+        lines += [(f"{r['gesture']}: {r['action']}", h // 16) for r in picked]
+        y = margin
+        for k, (text, size_px) in enumerate(lines):
+            font = _fitting_font(d, text, w - 2 * margin, size_px)
+            d.text((margin, y), text, fill="white", font=font)
+            bottom = d.textbbox((margin, y), text, font=font)[3]
+            y = bottom + (h // 8 if k == 0 else h // 24)
         with open(out / f"slide_{i + 1:02d}.png", "wb") as f:
             img.save(f, format="PNG")
     return out
+
+
+def _fitting_font(draw: Any, text: str, max_width: int, size: int) -> Any:
+    """The largest default font of at most `size` px whose rendering of `text` is at most `max_width` wide."""
+    from PIL import ImageFont
+
+    while True:
+        try:
+            font = ImageFont.load_default(size=max(size, 8))
+        except TypeError:  # Pillow < 10.1: one small bitmap size only
+            return ImageFont.load_default()
+        if size <= 8 or draw.textlength(text, font=font) <= max_width:
+            return font
+        size = int(size * 0.9)
 
 
 class PresenterHub:
@@ -108,31 +191,45 @@ class PresenterHub:
     def __init__(self) -> None:
         self._clients: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]] = []
         self._lock = threading.Lock()
+        self._connected = threading.Condition(self._lock)
         self.published = 0
+        self.undelivered = 0
+        self.page_state: dict[str, Any] = {}
+        """The latest `ack` a page sent: `applied`, `slide`, `count`, `presenting`, `legend`..."""
 
     @property
     def n_clients(self) -> int:
         with self._lock:
             return len(self._clients)
 
+    def wait_for_client(self, timeout: float | None = None) -> bool:
+        """Block until at least one page is connected (or `timeout` seconds pass); True if one is."""
+        with self._connected:
+            return self._connected.wait_for(lambda: bool(self._clients), timeout)
+
     def publish(self, message: dict[str, Any]) -> None:
+        """Send `message` to every connected page; counted in `undelivered` when none is connected."""
         with self._lock:
             clients = list(self._clients)
             self.published += 1
+            self.undelivered += not clients
         for loop, queue in clients:
             loop.call_soon_threadsafe(queue.put_nowait, message)
 
     def _add(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        with self._lock:
+        with self._connected:
             self._clients.append((loop, queue))
+            self._connected.notify_all()
 
     def _remove(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
         with self._lock:
             self._clients = [c for c in self._clients if c[1] is not queue]
 
 
-def create_presenter_router(deck: SlideDeck, hub: PresenterHub, api_key: str | None = None) -> APIRouter:
-    """FastAPI router: `/` page, `/static/*`, `/api/slides`, `/slides/{i}`, `POST /api/message`, `ws /ws`.
+def create_presenter_router(deck: SlideDeck, hub: PresenterHub, api_key: str | None = None,
+                            config: dict[str, Any] | None = None) -> APIRouter:
+    """FastAPI router: `/` page, `/static/*`, `/api/slides`, `/api/config`, `/slides/{i}`, `POST /api/message`,
+    `ws /ws`. `config` overrides the page settings (`legend`, `resume_hint`, `panel`, `title`).
 
     With `api_key`, the two control channels (`POST /api/message`, `ws /ws`) need it as the `X-API-Key` header or
     the `api_key` query parameter (the page forwards its own `?api_key=`); slides stay readable.
@@ -159,6 +256,13 @@ def create_presenter_router(deck: SlideDeck, hub: PresenterHub, api_key: str | N
     @router.get("/api/slides")
     def slides() -> dict[str, Any]:
         return {"count": len(deck.slides), "slides": [f"slides/{i}" for i in range(len(deck.slides))]}
+
+    page_config = {"legend": legend_entries(), "resume_hint": resume_hint(), "panel": True,
+                   "edges": [list(e) for e in HAND_21.edges], "title": "gestura presenter", **(config or {})}
+
+    @router.get("/api/config")
+    def page_settings() -> dict[str, Any]:
+        return page_config
 
     @router.get("/slides/{index}", include_in_schema=False)
     def slide(index: int) -> FileResponse:
@@ -189,6 +293,8 @@ def create_presenter_router(deck: SlideDeck, hub: PresenterHub, api_key: str | N
                 msg = await websocket.receive_json()
                 if isinstance(msg, dict) and msg.get("type") in ("command", "pointer"):
                     hub.publish(msg)
+                elif isinstance(msg, dict) and msg.get("type") == "ack":
+                    hub.page_state = msg
 
         reader = asyncio.create_task(forward_incoming())
         try:
@@ -208,10 +314,11 @@ def create_presenter_router(deck: SlideDeck, hub: PresenterHub, api_key: str | N
     return router
 
 
-def create_presenter_app(deck: SlideDeck, hub: PresenterHub, api_key: str | None = None) -> FastAPI:
-    """A FastAPI app serving the presenter at `/`."""
-    app = FastAPI(title="gestura presenter")
-    app.include_router(create_presenter_router(deck, hub, api_key=api_key))
+def create_presenter_app(deck: SlideDeck, hub: PresenterHub, api_key: str | None = None,
+                         config: dict[str, Any] | None = None) -> FastAPI:
+    """A FastAPI app serving the presenter at `/` (no /docs: its API is the page's, documented in docs/runtime.md)."""
+    app = FastAPI(title="gestura presenter", docs_url=None, redoc_url=None)
+    app.include_router(create_presenter_router(deck, hub, api_key=api_key, config=config))
     return app
 
 
@@ -219,7 +326,7 @@ class PresenterServer:
     """The presenter app under uvicorn in a background thread; `url` is where to open it; `stop()` ends it."""
 
     def __init__(self, deck: SlideDeck, hub: PresenterHub | None = None, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, config: dict[str, Any] | None = None) -> None:
         import socket
 
         import uvicorn
@@ -233,7 +340,7 @@ class PresenterServer:
             raise InputError(f"presenter: cannot listen on {host}:{port} ({err.strerror})") from None
         self.port = self._sock.getsockname()[1]
         self.url = f"http://{host}:{self.port}/"
-        config = uvicorn.Config(create_presenter_app(deck, self.hub), log_level="warning", lifespan="off")
+        config = uvicorn.Config(create_presenter_app(deck, self.hub, config=config), log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
         self._thread.start()

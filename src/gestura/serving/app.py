@@ -3,8 +3,9 @@
 Endpoints: `POST /v1/predict` (landmark sequence JSON), `POST /v1/predict/video` (multipart upload, size and
 duration capped, landmarks extracted with MediaPipe), `WebSocket /v1/stream` (landmark or JPEG frames in, one
 reply per frame with the prediction and command; each connection has its own streaming buffer and
-`ActivationController`), `GET /healthz`, `GET /metrics` (Prometheus text), `/docs` (OpenAPI) and the browser
-demo at `/` with the web presenter under `/presenter`.
+`ActivationController`), `GET /v1/gestures` (what the page lists), `GET /healthz`, `GET /metrics` (Prometheus
+text), `/docs` and `/redoc` (Swagger UI / ReDoc from assets bundled by `fastapi-offline`, so they work offline)
+and the browser demo at `/` with the web presenter under `/presenter`.
 
 Safety: every body and message has a size cap (`ServiceLimits`); payloads are validated by pydantic and
 `LandmarkSequence`; library errors become 4xx with one line; anything unexpected becomes a 500 for that request
@@ -38,6 +39,7 @@ from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile, 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -148,7 +150,7 @@ def create_app(
         yield
         video_pool.shutdown()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with bundled Swagger UI / ReDoc assets: no CDN, work offline
         title="gestura",
         version=__version__,
         summary="Hand-gesture and isolated-sign recognition from landmarks, over HTTP and WebSocket.",
@@ -194,6 +196,15 @@ def create_app(
     def healthz() -> HealthOut:
         """Liveness and what is loaded (no key needed)."""
         return HealthOut(status="ok", version=__version__, **predictor.info())
+
+    @app.get("/v1/gestures", tags=["service"])
+    def gestures() -> dict[str, Any]:
+        """The gestures the model knows and what each does (for the browser page), and whether `/v1` routes
+        need an API key (no key needed)."""
+        from gestura.runtime.presenter import legend_entries
+
+        rec = predictor.recognizer
+        return {"gestures": legend_entries(list(rec.labels), rec.command_map), "api_key_required": api_key is not None}
 
     @app.get("/v1/skeletons", tags=["service"])
     def skeletons() -> dict[str, list[tuple[int, int]]]:
@@ -273,7 +284,7 @@ def create_app(
 
     # ------------------------------------------------------------------ browser demo + presenter
     if presenter:
-        hub = _mount_presenter(app, api_key)
+        hub = _mount_presenter(app, api_key, predictor)
         if hub is not None:
             predictor.add_command_sink(hub)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, html=False), name="static")
@@ -551,9 +562,10 @@ def _one_line(errors: Any) -> str:
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
-def _mount_presenter(app: FastAPI, api_key: str | None) -> Any:
+def _mount_presenter(app: FastAPI, api_key: str | None, predictor: ServicePredictor) -> Any:
     """Mount the runtime's web presenter (generated demo slides) under `/presenter/`; returns its hub."""
-    from gestura.runtime.presenter import PresenterHub, SlideDeck, create_presenter_router
+    from gestura.runtime.presenter import PresenterHub, SlideDeck, create_presenter_router, legend_entries, \
+        resume_hint
 
     try:
         deck = SlideDeck.open(None)
@@ -561,5 +573,8 @@ def _mount_presenter(app: FastAPI, api_key: str | None) -> Any:
         log.warning("web presenter not mounted: %s", err)
         return None
     hub = PresenterHub()
-    app.include_router(create_presenter_router(deck, hub, api_key=api_key), prefix="/presenter", include_in_schema=False)
+    rec = predictor.recognizer
+    config = {"legend": legend_entries(list(rec.labels), rec.command_map), "resume_hint": resume_hint(rec.command_map)}
+    app.include_router(create_presenter_router(deck, hub, api_key=api_key, config=config), prefix="/presenter",
+                       include_in_schema=False)
     return hub

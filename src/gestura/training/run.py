@@ -187,6 +187,12 @@ def _loader(ds: Any, batch_size: int, shuffle: bool) -> Any:
     return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, collate_fn=collate, num_workers=0)
 
 
+def run_title(run_dir: Path, cfg: TrainConfig) -> str:
+    """A plot title naming the run (its folder's name, not a path), the model and the data set."""
+    data = Path(str(cfg.data.path)).name if cfg.data.path else "?"
+    return f"{Path(run_dir).name}: {cfg.model.name} on {data}"
+
+
 def train_run(cfg: TrainConfig, trial: Any = None) -> Path:
     """Run one training job end to end; returns the run folder."""
     import torch
@@ -255,8 +261,8 @@ def train_run(cfg: TrainConfig, trial: Any = None) -> Path:
     report = evaluate(y, proba, prep.labels, subjects=subjects if any(subjects) else None,
                       n_skipped=prep.test.n_skipped)
     plot_confusion(report.confusion, prep.labels, run_dir / "plots" / "confusion.png",
-                   title=f"{cfg.model.name}: test accuracy {report.accuracy:.3f}")
-    plot_curves(history.rows, run_dir / "plots" / "curves.png", title=cfg.name)
+                   title=f"{run_title(run_dir, cfg)}: test accuracy {report.accuracy:.3f}")
+    plot_curves(history.rows, run_dir / "plots" / "curves.png", title=run_title(run_dir, cfg))
     n_params = int(sum(p.numel() for p in model.parameters()))
     summary = _summary(cfg, prep, report.to_dict(), train_seconds, n_params)
     summary["history"] = history.to_dict()
@@ -305,7 +311,7 @@ def _baseline_run(cfg: TrainConfig, prep: Prepared, run_dir: Path) -> Path:
     report = evaluate(yte, proba, prep.labels, subjects=subjects if any(subjects) else None,
                       n_skipped=prep.test.n_skipped)
     plot_confusion(report.confusion, prep.labels, run_dir / "plots" / "confusion.png",
-                   title=f"{cfg.model.name}: test accuracy {report.accuracy:.3f}")
+                   title=f"{run_title(run_dir, cfg)}: test accuracy {report.accuracy:.3f}")
     write_json(run_dir / "metrics.json", _summary(cfg, prep, report.to_dict(), seconds, None))
     return run_dir
 

@@ -20,6 +20,20 @@
     $("model").textContent = `${h.model} (${h.engine}) - ${h.labels.length} classes, window ${h.window}`;
   }).catch(() => { $("model").textContent = "model info unavailable"; });
   fetch("/v1/skeletons").then((r) => r.json()).then((s) => { state.edges = s; });
+  fetch("/v1/gestures").then((r) => r.json()).then((g) => {
+    state.gestureList = g.gestures;
+    // The key box only when the service wants a key (or one came in the URL).
+    $("keybox").hidden = !(g.api_key_required || params.get("api_key"));
+    const ul = $("gestures");
+    ul.innerHTML = "";
+    for (const row of g.gestures) {
+      const li = document.createElement("li");
+      li.innerHTML = (typeof iconSvg === "function" ? iconSvg(row.icon) : "") + "<span><b></b> \u2192 <span></span></span>";
+      li.querySelector("b").textContent = row.gesture;
+      li.querySelector("span span").textContent = row.action;
+      ul.appendChild(li);
+    }
+  }).catch(() => { $("gestures").textContent = "gesture list unavailable"; });
 
   async function start() {
     if (state.running) return;
