@@ -111,3 +111,23 @@ def test_info_on_asl_traduttore_subsets(shared_datasets: Path, tmp_path: Path, n
 def test_info_kazuhito_keypoint(shared_datasets: Path, name: str) -> None:
     code, out, _ = _info(str(shared_datasets / "trajectories" / name), "--format", "kazuhito_keypoint")
     assert code == 0 and "format    kazuhito_keypoint" in out and "length    min 1" in out
+
+
+@pytest.mark.parametrize("fps, needle", [
+    ("1e9", "out of bounds (must be >= 0.5 and <= 1000)"),
+    ("1e5", "out of bounds"),
+    ("nan", "must be finite"),
+])
+def test_synth_fps_bounded_before_work(tmp_path: Path, fps: str, needle: str) -> None:
+    """Issue 19 item 1: `--fps 1e9` allocated until killed, `1e5` wrote 210 MB, `nan` was a traceback."""
+    res = runner.invoke(app, ["data", "synth", str(tmp_path / "s"), "--subjects", "1", "--per-class", "1",
+                              "--fps", fps])
+    assert res.exit_code == 2 and res.exception is None or isinstance(res.exception, SystemExit)
+    assert needle in res.stderr and "--fps" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "s").exists()
+
+
+def test_synth_total_frames_bounded(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["data", "synth", str(tmp_path / "s"), "--subjects", "1000", "--per-class", "1000",
+                              "--fps", "30"])
+    assert res.exit_code == 2 and "frame limit" in res.stderr and not (tmp_path / "s").exists()

@@ -40,16 +40,19 @@ class ArtifactSpec:
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> ArtifactSpec:
         """Read an artifact folder's `model.json` (no torch import)."""
-        from gestura.artifact import read_model_json
+        from gestura.artifact import META, parse_model_doc, read_model_json
         from gestura.errors import GesturaError
         from gestura.features.pipeline import FeaturePipeline
 
         doc = read_model_json(path)
+        d = Path(path)
+        if not isinstance(doc, dict):
+            raise ModelFileError(f"{path}: not a gestura model file")
+        spec = parse_model_doc(d if d.is_file() else d / META, doc)
         try:
-            pipe = FeaturePipeline.from_dict(doc["features"]["pipeline"])
-            return cls(labels=[str(x) for x in doc["labels"]], pipeline=pipe, window=int(doc["window"]),
-                       stride=int(doc.get("stride", 1)), thresholds=dict(doc.get("thresholds") or {}),
-                       resample_fps=doc.get("resample_fps"), meta=dict(doc.get("meta") or {}))
+            pipe = FeaturePipeline.from_dict(spec["features"]["pipeline"])
+            return cls(labels=spec["labels"], pipeline=pipe, window=spec["window"], stride=spec["stride"],
+                       thresholds=spec["thresholds"], resample_fps=spec["resample_fps"], meta=spec["meta"])
         except GesturaError as err:
             raise ModelFileError(f"{path}: {err}") from None
         except (KeyError, TypeError, ValueError) as err:
