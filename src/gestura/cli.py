@@ -512,19 +512,14 @@ def serve(
     threads: Annotated[int, typer.Option(help="Compute threads for the model.")] = 1,
 ) -> None:
     """Run the HTTP/WebSocket service and the browser demo (FastAPI + uvicorn)."""
-    import uvicorn
-
-    from gestura.serving.app import create_app
+    from gestura.serving.launch import serve as run_serve
 
     if threads > 0:
         import torch
 
         torch.set_num_threads(threads)
-    application = create_app(artifact or _default_artifact(), api_key=api_key, engine=engine)
-    limits = application.state.limits
-    console.print(f"gestura serving on http://{host}:{port}/ (docs at /docs)", highlight=False)
-    uvicorn.run(application, host=host, port=port, log_level="warning", ws_max_size=limits.max_ws_message_bytes,
-                ws_ping_interval=20, ws_ping_timeout=20, timeout_graceful_shutdown=5)
+    run_serve(artifact or _default_artifact(), host=host, port=port, api_key=api_key, engine=engine,
+              say=lambda m: console.print(m, highlight=False, soft_wrap=True))
 
 
 # ==================================================================== evaluate-stream / enroll (issue 9)

@@ -23,13 +23,9 @@ import json
 import logging
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
-from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +41,7 @@ from gestura import __version__
 from gestura.errors import ConfigError, GesturaError, InputError, ModelFileError, SchemaError
 from gestura.serving.metrics import Metrics
 from gestura.serving.predictor import ServicePredictor, StreamResult
+from gestura.serving.video import VideoPool, extract_video
 from gestura.serving.schemas import (
     ErrorOut,
     FrameIn,
@@ -136,10 +133,12 @@ def create_app(
     """Build the service around an artifact folder (loaded with `Recognizer.from_file(engine=...)`), a
     `Recognizer`, or a `ServicePredictor`. `api_key` guards every `/v1` route and `/metrics`
     (`X-API-Key` header; WebSocket also `?api_key=`)."""
+    if api_key is not None and not api_key.strip():
+        raise ConfigError("api_key is empty; an empty key would authenticate anyone (pass None for no auth)")
     limits = limits or ServiceLimits()
     predictor = source if isinstance(source, ServicePredictor) else ServicePredictor.create(source, engine=engine)
     metrics = Metrics()
-    video_pool = _VideoPool(limits.max_video_jobs)
+    video_pool = VideoPool(limits.max_video_jobs)
     state: dict[str, int] = {"ws": 0}
 
     @asynccontextmanager
@@ -224,8 +223,8 @@ def create_app(
 
     @app.post(VIDEO_PATH, response_model=PredictResponse, responses=_ERRORS, tags=["predict"],
               dependencies=[Depends(require_key)])
-    async def predict_video(video: UploadFile = File(..., description="A video file (mp4, webm, avi...).")) -> (
-            PredictResponse):
+    async def predict_video(request: Request, video: UploadFile = File(
+            ..., description="A video file (mp4, webm, avi...).")) -> PredictResponse:
         """Extract hand landmarks from an uploaded video with MediaPipe, then classify the clip."""
         with tempfile.TemporaryDirectory(prefix="gestura-upload-") as tmp:
             path = Path(tmp) / "upload.video"  # the client's filename is never used as a path
@@ -240,7 +239,7 @@ def create_app(
             if size == 0:
                 raise HTTPException(status_code=422, detail="video upload is empty")
             t0 = time.perf_counter()
-            seq = await video_pool.run(extract_video, path, limits)
+            seq = await video_pool.run_cancellable(extract_video, path, limits, request.is_disconnected)
             pred = await asyncio.to_thread(predictor.predict, seq)
             dt = time.perf_counter() - t0
         _count_prediction(metrics, pred, "video")
@@ -416,89 +415,7 @@ def _decode_jpeg(data: bytes, max_pixels: int) -> np.ndarray:
         raise InputError(f"not a decodable JPEG frame ({type(err).__name__})") from None
 
 
-# ---------------------------------------------------------------------------------------------- video
-def extract_video(path: Path, limits: ServiceLimits) -> LandmarkSequence:
-    """Decode an uploaded video and run MediaPipe Hands on every frame: file -> `LandmarkSequence`.
-
-    Stops with `InputError` as soon as the video runs past `max_video_seconds` or a frame is larger than
-    `max_video_pixels`, so a long or huge upload costs no more than the limit.
-    """
-    from gestura.capture.sources import VideoFile
-    from gestura.landmarks.backend import sequence_from_frames
-    from gestura.landmarks.mediapipe_backend import MediaPipeHands
-
-    frames = []
-    try:
-        src = VideoFile(path)
-    except GesturaError:
-        raise InputError("upload is not a readable video") from None
-    with src, MediaPipeHands(max_hands=2, mirror=False) as hands:
-        fps = src.fps
-        for frame in src:
-            w, h = frame.size
-            if w * h > limits.max_video_pixels:
-                raise InputError(f"video frames of {w}x{h} exceed the {limits.max_video_pixels}-pixel limit")
-            if frame.t_ms / 1000 > limits.max_video_seconds:
-                raise InputError(f"video is longer than the {limits.max_video_seconds:g} s limit")
-            frames.append(hands.process(frame))
-    if not frames:
-        raise InputError("upload is not a readable video (no frames decoded)")
-    return sequence_from_frames(frames, fps=fps, stream_names=("left_hand", "right_hand"), source="upload")
-
-
 # ---------------------------------------------------------------------------------------------- helpers
-class _VideoPool:
-    """Video extraction in worker processes (spawned on first use, `max_video_jobs` of them, 10 nice levels
-    down). Decoding and MediaPipe hold the GIL for long stretches, which in-process would stall every live
-    stream's 33 ms frame budget; and a decoder crash on a hostile file kills a worker, not the server
-    (the pool is rebuilt and the upload gets a 422)."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def _get(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
-                                                 initializer=_init_worker, initargs=(os.getpid(),))
-            return self._pool
-
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        pool = self._get()
-        try:
-            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
-        except BrokenProcessPool:
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise InputError("video could not be decoded (the extraction worker crashed)") from None
-
-    def shutdown(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _init_worker(parent_pid: int) -> None:
-    """Worker start: lower the priority, and exit as soon as the server process is gone (a killed server must
-    not leave extraction workers behind)."""
-    try:
-        os.nice(10)
-    except OSError:
-        pass
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="gestura-parent-watch", daemon=True).start()
-
-
 def _sequence_from_body(body: SequenceIn) -> LandmarkSequence:
     from gestura.landmarks.sequence import LandmarkSequence
 

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from gestura.limits import MAX_VIDEO_FRAMES
+
 STREAM_NAMES = ("left_hand", "right_hand", "pose", "face", "index_tip")
 """Landmark stream names a client may send (the `LandmarkSequence` vocabulary)."""
 
@@ -30,6 +32,8 @@ class ServiceLimits(_Strict):
     max_frames: int = Field(1800, gt=0, description="Frames per landmark sequence (POST /v1/predict).")
     max_video_bytes: int = Field(32 * 1024 * 1024, gt=0, description="Uploaded video size cap (bytes).")
     max_video_seconds: float = Field(20.0, gt=0, description="Uploaded video duration cap (seconds).")
+    max_video_frames: int = Field(MAX_VIDEO_FRAMES, gt=0, description=(
+        "Frames decoded from one upload, counted whatever the container claims."))
     max_video_pixels: int = Field(1920 * 1080, gt=0, description="Uploaded video frame size cap (W*H).")
     max_ws_message_bytes: int = Field(1024 * 1024, gt=0, description="One WebSocket message cap (bytes).")
     max_jpeg_pixels: int = Field(1280 * 720, gt=0, description="One streamed JPEG frame cap (W*H).")
