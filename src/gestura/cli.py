@@ -213,6 +213,7 @@ def train(
     group_by: Annotated[Optional[str], typer.Option(help="Split by subject|recorded_by|session|episode|video.")] = None,
     splits: Annotated[Optional[Path], typer.Option(help="Reuse a splits.json from `gestura split`.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last checkpoint.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the run already in --out.")] = False,
     init_from: Annotated[Optional[Path], typer.Option(help="Fine-tune from this artifact (transfer learning).")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs.")] = None,
     name: Annotated[Optional[str], typer.Option(help="Run name (folder prefix).")] = None,
@@ -238,6 +239,7 @@ def train(
     cfg = config_from_cli(config, set_, **{
         "data.path": data, "model.name": model, "features.schema": features, "out_dir": out,
         "split.group_by": group_by, "split.splits_file": splits, "resume": True if resume else None,
+        "overwrite": True if overwrite else None,
         "transfer.init_from": init_from, "schedule.epochs": epochs, "name": name, "seed": seed,
         "optim.precision": precision, "optim.accum_steps": accum_steps,
         "distributed": True if distributed else None})

@@ -146,6 +146,7 @@ class TrainConfig(_Strict):
     threads: int = Field(default=2, ge=1)
     out_dir: str | None = None
     resume: bool = False
+    overwrite: bool = False
     mlflow: bool = False
     progress: bool = True
     distributed: bool = False
