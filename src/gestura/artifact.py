@@ -135,7 +135,9 @@ class ModelBundle:
         blob = st_save(state, metadata={"format": FORMAT})
         with atomic_write(d / WEIGHTS, "wb") as f:
             f.write(blob)
-        doc = self.to_json(hashlib.sha256(blob).hexdigest())
+        sha = hashlib.sha256(blob).hexdigest()
+        _drop_stale_onnx(d, sha)
+        doc = self.to_json(sha)
         write_json(d / META, doc)
         if card:
             from gestura.evaluation.model_card import render_model_card
@@ -237,6 +239,21 @@ def parse_model_doc(meta_path: Path, doc: dict[str, Any]) -> dict[str, Any]:
         raise bad("meta: expected a mapping")
     return {"architecture": arch, "labels": labels, "features": feats, "window": window, "stride": stride,
             "resample_fps": resample_fps, "thresholds": thresholds, "meta": dict(meta), "sha256": expected_sha}
+
+
+def _drop_stale_onnx(d: Path, weights_sha256: str) -> None:
+    """Remove a `model.onnx` (and its report) exported from other weights than the ones being written, so the
+    ONNX engine can never run a stale graph; one whose report records these very weights is kept."""
+    onnx, report = d / "model.onnx", d / "onnx_export.json"
+    if not onnx.exists():
+        return
+    try:
+        same = json.loads(report.read_text(encoding="utf-8")).get("weights_sha256") == weights_sha256
+    except (OSError, ValueError, AttributeError):
+        same = False
+    if not same:
+        onnx.unlink(missing_ok=True)
+        report.unlink(missing_ok=True)
 
 
 def read_model_json(directory: str | os.PathLike[str]) -> dict[str, Any]:

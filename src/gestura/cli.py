@@ -572,11 +572,13 @@ def enroll(
         help="Data the artifact was trained on, replayed so old users are not forgotten.")] = None,
     mode: Annotated[str, typer.Option(help="head (stage A only) | full (stage A then B).")] = "full",
     seed: Annotated[int, typer.Option(help="Seed of sampling and fine-tuning.")] = 0,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a model already in --out.")] = False,
 ) -> None:
     """Adapt a model to a new user from K prompted takes per gesture and write a personal artifact."""
     from gestura.training.enroll import enroll as run_enroll
 
-    info = run_enroll(artifact, source, out, k=k, replay_data=replay, mode=mode, seed=seed, console=console)
+    info = run_enroll(artifact, source, out, k=k, replay_data=replay, mode=mode, seed=seed, console=console,
+                      overwrite=overwrite)
     console.print(f"enrolled from {info['takes']} take windows (+{info['replay']} replay) in "
                   f"{info['seconds']:.1f} s; wrote {out}", highlight=False)
 

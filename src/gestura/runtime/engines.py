@@ -87,7 +87,7 @@ class OnnxEngine:
     """`model.onnx` under onnxruntime; labels and pipeline from the `model.json` beside it."""
 
     def __init__(self, artifact: str | os.PathLike[str], num_threads: int = 1) -> None:
-        from gestura.serving.export import ONNX_FILE, load_onnx
+        from gestura.serving.export import ONNX_FILE, check_onnx_weights, load_onnx
 
         d = Path(artifact)
         d = d.parent if d.is_file() else d
@@ -97,9 +97,19 @@ class OnnxEngine:
         self.spec = ArtifactSpec.from_json(d)
         self.labels = self.spec.labels
         self.model = load_onnx(onnx_path, num_threads=max(1, num_threads))
+        check_onnx_weights(self.model, _weights_sha(d),
+                           len(self.labels))
 
     def predict_proba(self, x: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         return np.asarray(self.model.predict_proba(x, mask), dtype=np.float32)
+
+
+def _weights_sha(folder: Path) -> str:
+    from gestura.artifact import read_model_json
+
+    doc = read_model_json(folder)
+    weights = doc.get("weights") if isinstance(doc, dict) else None
+    return str(weights.get("sha256", "")) if isinstance(weights, dict) else ""
 
 
 def load_engine(artifact: str | os.PathLike[str], engine: str = "torch", num_threads: int = 1) -> Any:
