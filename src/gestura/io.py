@@ -135,3 +135,18 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def path_inside(folder: str | os.PathLike[str], relative: Any, where: str,
+                error: type[Exception] = InputError) -> Path:
+    """`folder / relative` for a relative path read from a file in `folder`; an absolute path, `..` or a link
+    that resolves outside `folder` is one `error` line naming `where` (the file and field)."""
+    if not isinstance(relative, str) or not relative.strip():
+        raise error(f"{where}: expected a relative path inside {folder}, got {relative!r}"[:300])
+    if Path(relative).is_absolute() or "\\" in relative:
+        raise error(f"{where}: {relative!r} is an absolute path; only paths inside {folder} are read")
+    root = Path(folder).resolve()
+    target = (root / relative).resolve()
+    if target != root and root not in target.parents:
+        raise error(f"{where}: {relative!r} points outside {folder}; only paths inside it are read")
+    return Path(folder) / relative
