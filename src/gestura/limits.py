@@ -9,6 +9,7 @@ ones every entry point shares. docs/limits.md lists them all.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from gestura.errors import ConfigError, GesturaError
@@ -37,7 +38,7 @@ def check_number(value: Any, name: str, *, low: float | None = None, high: float
 
     Booleans and strings are refused (JSON `true` or `"0.5"` is not a number); `integer` also refuses 2.5.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or type(value).__name__ == "bool_" or not isinstance(value, numbers.Real):
         raise error(f"{name}: expected a number, got {type(value).__name__} {value!r}"[:200])
     if not math.isfinite(value):
         raise error(f"{name}: must be finite, got {value}")
