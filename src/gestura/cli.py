@@ -129,6 +129,10 @@ def extract(
     if report.labels:
         table.add_row("labels", ", ".join(f"{k} ({v})" for k, v in report.labels.items()))
     out.print(table)
+    if report.errors and not done:
+        console.print(f"[red]error:[/] every one of {len(report.errors)} input(s) failed; nothing extracted "
+                      f"(see {report.out / 'errors.csv'})", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
 
 
 # ==================================================================== data (issue 2)
@@ -542,8 +546,16 @@ def evaluate_stream(
     timeline: Annotated[Optional[str], typer.Option(help="Stream id to plot (default: the first).")] = None,
 ) -> None:
     """Play recorded streams through the live runtime and score events: hits, confusions, false commands/hour."""
-    from gestura.evaluation.streams import evaluate_streams
+    from gestura.evaluation.streams import evaluate_streams, select_streams
+    from gestura.limits import check_number
 
+    check_number(grace, "--grace", low=0, high=3600)
+    if timeline is not None:  # checked before the (long) run, not ignored after it
+        from gestura.data.formats import load_dataset
+
+        ids = [str(s.video_id) for s in select_streams(list(load_dataset(data).sequences), split, str(data))]
+        if timeline not in ids:
+            raise GesturaError(f"--timeline {timeline!r}: no such stream in {data} ({split}); e.g. {ids[:3]}")
     rep = evaluate_streams(artifact, data, split, command_map, out, decision=decision, grace=grace,
                            exact=not fast, timeline=timeline)
     o = rep["overall"]

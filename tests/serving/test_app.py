@@ -119,6 +119,12 @@ def test_predict_without_any_hand_gives_no_prediction(live_server: LiveServer) -
     ({"streams": {"right_hand": [[[0.1, 0.2, 0.3]] * 21] * 3}, "extra": 1}, "extra"),
     ({"streams": {"right_hand": "nope"}}, "streams.right_hand"),
     ([1, 2, 3], "body"),
+    # issue 19 item 7: strings and booleans were coerced to coordinates
+    ({"streams": {"right_hand": [[["0.5", 0.2, 0.3]] + [[0.1, 0.2, 0.3]] * 20] * 3}},
+     "streams.right_hand.0.0.0: Input should be a valid number"),
+    ({"streams": {"right_hand": [[[True, 0.2, 0.3]] + [[0.1, 0.2, 0.3]] * 20] * 3}}, "valid number"),
+    ({"streams": {"right_hand": [[[0.1, 0.2, 0.3]] * 21] * 3}, "t": ["0", "1", "2"]}, "t.0"),
+    ({"streams": {"right_hand": [[[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]] * 21] * 3}}, "at most 4 items"),
 ])
 def test_malformed_sequences_are_422_with_one_line(live_server: LiveServer, payload: object, fragment: str) -> None:
     r = httpx.post(live_server.url + "/v1/predict", json=payload, headers=KEY)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_validator
 
 from gestura.limits import MAX_VIDEO_FRAMES
 
@@ -18,7 +18,8 @@ STREAM_NAMES = ("left_hand", "right_hand", "pose", "face", "index_tip")
 """Landmark stream names a client may send (the `LandmarkSequence` vocabulary)."""
 
 StreamName = Literal["left_hand", "right_hand", "pose", "face", "index_tip"]
-Point = Annotated[list[float], Field(min_length=2, max_length=4)]
+Point = Annotated[list[StrictFloat], Field(min_length=2, max_length=4)]
+"""One landmark `[x, y, z(, visibility)]`: JSON numbers only (`"0.5"` and `true` are refused, not coerced)."""
 
 
 class _Strict(BaseModel):
@@ -46,8 +47,8 @@ class SequenceIn(_Strict):
 
     streams: dict[StreamName, list[list[Point]]] = Field(
         ..., description="Stream name -> T frames of J points [x, y, z(, visibility)].", min_length=1)
-    fps: float = Field(30.0, gt=0, le=1000)
-    t: list[float] | None = Field(None, description="T timestamps in seconds, strictly increasing.")
+    fps: StrictFloat = Field(30.0, gt=0, le=1000)
+    t: list[StrictFloat] | None = Field(None, description="T timestamps in seconds, strictly increasing.")
     present: dict[StreamName, list[bool]] | None = Field(
         None, description="Per-stream (T,) presence; default: a frame of all zeros is absent.")
 
