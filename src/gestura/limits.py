@@ -21,6 +21,8 @@ MAX_SYNTH_FRAMES = 1_000_000
 """Frames `gestura data synth` may generate in total (people x classes x clips x frames per clip)."""
 MAX_WINDOW = 4096
 """Frames per model input window (`window`, `stride` in model.json, run configs and splits)."""
+MAX_BATCH = 65_536
+"""Training batch size (`optim.batch_size`)."""
 MAX_ARCH_INT = 65_536
 """Any integer architecture parameter in model.json (hidden sizes, layers, heads, classes, input width)."""
 MAX_VIDEO_FRAMES = 1800
