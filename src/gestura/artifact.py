@@ -212,6 +212,9 @@ def parse_model_doc(meta_path: Path, doc: dict[str, Any]) -> dict[str, Any]:
         raise bad("architecture: expected {name: str, params: {...}}")
     if not isinstance(feats, dict) or not isinstance(feats.get("pipeline"), dict):
         raise bad("features: expected {schema, dim, pipeline: {...}}")
+    if "dim" in feats:
+        check_number(feats["dim"], f"{meta_path}: features.dim", low=1, high=MAX_ARCH_INT, integer=True,
+                     error=ModelFileError)
     if not isinstance(expected_sha, str):
         raise bad("weights.sha256: expected a hex string")
     for key, value in arch.get("params", {}).items():

@@ -22,6 +22,7 @@ import io
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -353,7 +354,7 @@ class _StreamSession:
             except (binascii.Error, ValueError):
                 raise InputError("data is not valid base64") from None
             return await self._jpeg(jpeg, t_ms, frame.seq)
-        streams = {k: np.asarray(v, dtype=np.float32) for k, v in (frame.streams or {}).items()}
+        streams = frame_arrays(frame)
         self.last_t = t_ms
         result = await asyncio.to_thread(self.state.push_landmarks, streams, t_ms)
         return _frame_out(result, frame.seq, t_ms)
@@ -384,6 +385,17 @@ class _StreamSession:
     def close(self) -> None:
         if self.tracker is not None:
             self.tracker.close()
+
+
+def frame_arrays(frame: FrameIn) -> dict[str, np.ndarray]:
+    """The `(J, C)` arrays of a streamed landmarks frame; ragged points are one `InputError` line."""
+    out = {}
+    for k, v in (frame.streams or {}).items():
+        try:
+            out[k] = np.asarray(v, dtype=np.float32)
+        except ValueError:
+            raise InputError(f"streams.{k}: ragged points (every point needs the same number of values)") from None
+    return out
 
 
 def _frame_out(result: StreamResult, seq: int | None, t_ms: int) -> FrameOut:
@@ -465,7 +477,8 @@ def _one_line(errors: Any) -> str:
         loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
         parts.append(f"{loc}: {e.get('msg', 'invalid')}")
     more = len(list(errors)) - 3
-    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+    text = "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], text)  # client keys stay on one line
 
 
 def _mount_presenter(app: FastAPI, api_key: str | None) -> Any:
