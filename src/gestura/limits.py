@@ -30,6 +30,12 @@ MAX_VIDEO_FRAMES = 1800
 MAX_RECORD_SECONDS = 600.0
 """One recorded take (`gestura record --seconds`)."""
 MAX_PORT = 65_535
+MAX_WORKERS = 256
+"""Worker processes or tasks in flight (`extract --workers`, `landmarks dataset --workers`)."""
+MAX_CROP = 1024
+"""Side in pixels of a stored hand crop (`landmarks dataset --crop-size`)."""
+MAX_IG_STEPS = 1024
+"""Integrated-gradients steps (`explain --steps`): one batch of this many windows."""
 
 
 def check_number(value: Any, name: str, *, low: float | None = None, high: float | None = None,
