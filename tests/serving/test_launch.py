@@ -86,5 +86,6 @@ def test_serve_prints_the_real_port_and_auth_state_and_cleans_up(tiny_artifact: 
         assert list(tmp_path.glob("gestura-slides-*")), "the presenter's demo slides exist while serving"
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        rest = proc.communicate(timeout=30)[1]
     assert not list(tmp_path.glob("gestura-slides-*"))
+    assert "leaked" not in rest and "Traceback" not in rest, rest

@@ -110,3 +110,19 @@ def test_disconnected_client_cancels_the_running_job(tmp_path: Path) -> None:
     with pytest.raises(Cancelled, match="client disconnected"):
         asyncio.run(pool.run_cancellable(slow_job, upload, ServiceLimits(), disconnected, poll_s=0.05))
     assert seen["stopped_after"] < 2.0
+
+
+def test_shutdown_reaps_the_workers() -> None:
+    """Issue 19 item 7 ("leaked semaphore objects" at shutdown): no extraction worker outlives `shutdown`."""
+    import os
+
+    pool = VideoPool(2)
+
+    async def go() -> int:
+        return await pool.run(os.getpid)
+
+    pid = asyncio.run(go())
+    procs = list(pool._get()._processes.values())  # type: ignore[union-attr]
+    assert procs and pid != os.getpid()
+    pool.shutdown(timeout_s=10)
+    assert all(not p.is_alive() for p in procs)

@@ -84,6 +84,7 @@ class VideoPool:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._flags: set[Path] = set()
 
     def _get(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -109,24 +110,43 @@ class VideoPool:
         when the client is gone, the flag file beside `path` is created so the worker stops at its next frame
         (a job still queued is cancelled outright). Raises `Cancelled` then."""
         flag = path.with_name(path.name + ".cancel")
-        task = asyncio.ensure_future(self.run(fn, path, limits, flag))
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=poll_s)
-            if done:
-                return task.result()
-            if await disconnected():
-                flag.touch()
-                try:
-                    await task  # returns within a frame: the worker sees the flag
-                except GesturaError:
-                    pass
-                raise Cancelled("client disconnected; extraction cancelled")
+        self._flags.add(flag)
+        try:
+            task = asyncio.ensure_future(self.run(fn, path, limits, flag))
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=poll_s)
+                if done:
+                    return task.result()
+                if await disconnected():
+                    flag.touch()
+                    try:
+                        await task  # returns within a frame: the worker sees the flag
+                    except GesturaError:
+                        pass
+                    raise Cancelled("client disconnected; extraction cancelled")
+        finally:
+            self._flags.discard(flag)
 
-    def shutdown(self) -> None:
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Cancel queued jobs, ask running ones to stop (their cancel flags), and reap the worker processes
+        (terminated after `timeout_s`), so nothing outlives the server and no semaphore is leaked."""
         with self._lock:
             pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        for flag in list(self._flags):
+            try:
+                flag.touch()
+            except OSError:
+                pass
+        if pool is None:
+            return
+        procs = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + timeout_s
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(1.0)
 
 
 def _init_worker(parent_pid: int) -> None:
