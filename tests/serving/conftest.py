@@ -92,3 +92,18 @@ def live_server(tiny_artifact: Path) -> Iterator[LiveServer]:
     server, stop = start_server(app)
     yield server
     stop()
+
+
+@pytest.fixture()
+def serve_app() -> Iterator[Any]:
+    """`serve_app(app) -> LiveServer`: run an app built by the test on a real uvicorn server (stopped after)."""
+    stops = []
+
+    def run(app: Any) -> LiveServer:
+        server, stop = start_server(app)
+        stops.append(stop)
+        return server
+
+    yield run
+    for stop in stops:
+        stop()

@@ -42,7 +42,7 @@ from gestura import __version__
 from gestura.errors import ConfigError, GesturaError, InputError, ModelFileError, SchemaError
 from gestura.serving.metrics import Metrics
 from gestura.serving.predictor import ServicePredictor, StreamResult
-from gestura.serving.video import VideoPool, extract_video
+from gestura.serving.video import DisconnectWatch, VideoPool, extract_video
 from gestura.serving.schemas import (
     ErrorOut,
     FrameIn,
@@ -154,6 +154,7 @@ def create_app(
         summary="Hand-gesture and isolated-sign recognition from landmarks, over HTTP and WebSocket.",
         lifespan=lifespan,
     )
+    app.add_middleware(DisconnectWatch, path=VIDEO_PATH)  # type: ignore[arg-type]  # inner: sees the body end
     app.add_middleware(BodyLimitMiddleware, limits=limits)  # type: ignore[arg-type]
     app.state.predictor = predictor
     app.state.metrics = metrics
@@ -240,7 +241,12 @@ def create_app(
             if size == 0:
                 raise HTTPException(status_code=422, detail="video upload is empty")
             t0 = time.perf_counter()
-            seq = await video_pool.run_cancellable(extract_video, path, limits, request.is_disconnected)
+            gone = request.scope.get("state", {}).get("client_gone")
+
+            async def disconnected() -> bool:
+                return bool(gone is not None and gone.is_set())
+
+            seq = await video_pool.run_cancellable(extract_video, path, limits, disconnected)
             pred = await asyncio.to_thread(predictor.predict, seq)
             dt = time.perf_counter() - t0
         _count_prediction(metrics, pred, "video")

@@ -163,3 +163,46 @@ def _init_worker(parent_pid: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="gestura-parent-watch", daemon=True).start()
+
+
+class DisconnectWatch:
+    """ASGI middleware for one path: once the request body has been read, a task waits on the connection and
+    sets `scope["state"]["client_gone"]` (an `asyncio.Event`) when the client disconnects, so a long job for
+    that request can be cancelled (`VideoPool.run_cancellable`). The task ends with the request."""
+
+    def __init__(self, app: Any, path: str) -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        gone = asyncio.Event()
+        scope.setdefault("state", {})["client_gone"] = gone
+        watcher: asyncio.Task[None] | None = None
+
+        async def watch() -> None:
+            while True:
+                msg = await receive()
+                if msg["type"] == "http.disconnect":
+                    gone.set()
+                    return
+
+        async def wrapped() -> Any:
+            nonlocal watcher
+            if watcher is not None:  # the body is read; the watcher owns the channel now
+                await gone.wait()
+                return {"type": "http.disconnect"}
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                gone.set()
+            elif not msg.get("more_body", False):
+                watcher = asyncio.ensure_future(watch())
+            return msg
+
+        try:
+            await self.app(scope, wrapped, send)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
