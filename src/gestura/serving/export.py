@@ -229,6 +229,8 @@ def export_onnx(
     import torch
 
     out = Path(out_dir)
+    if isinstance(bundle_or_model, (str, os.PathLike)):
+        _check_out(Path(bundle_or_model), out)
     out.mkdir(parents=True, exist_ok=True)
     model, win, src_dir, bundle = _resolve(bundle_or_model)
     win = window or win or 32
@@ -462,6 +464,19 @@ def _stamp(path: Path, **meta: Any) -> None:
         entry.value = json.dumps(value) if not isinstance(value, str) else value
     with atomic_write(path, "wb") as f:
         f.write(proto.SerializeToString())
+
+
+def _check_out(src: Path, out: Path) -> None:
+    """Exporting into the artifact's own folder only adds `model.onnx`; an `--out` that holds another model
+    (other weights) would lose it, so it is refused before anything is written."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder")
+    if not (out / "model.json").is_file() or out.resolve() == src.resolve():
+        return
+    theirs, ours = _weights_sha(out), _weights_sha(src)
+    if theirs != ours or not ours:
+        raise ConfigError(f"--out {out}: already holds another model (other weights); export into an empty "
+                          "folder or into the artifact's own folder")
 
 
 def _weights_sha(folder: Path) -> str:
