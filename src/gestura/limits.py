@@ -2,7 +2,7 @@
 
 Each value is validated where it enters (CLI option, run config, `model.json`, upload) with one line naming the
 value and the bound, before any work is done. The service's per-request caps live in
-`gestura.serving.schemas.ServiceLimits` (their defaults are listed in docs/serving.md); the bounds here are the
+`gestura.serving.schemas.ServiceLimits` (their defaults are listed in docs/limits.md); the bounds here are the
 ones every entry point shares. docs/limits.md lists them all.
 """
 
