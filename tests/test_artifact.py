@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -105,7 +106,8 @@ def test_json_mismatches(saved: tuple[ModelBundle, Path], edit, match: str) -> N
     (lambda doc: doc.update(thresholds={"a": True}), "thresholds.a: expected a number, got bool"),
     (lambda doc: doc.update(labels="abc"), "labels: expected a list"),
 ])
-def test_model_json_bounds_checked_before_building(saved: tuple[ModelBundle, Path], edit, match: str) -> None:  # type: ignore[no-untyped-def]
+def test_model_json_bounds_checked_before_building(saved: tuple[ModelBundle, Path], edit: Any,
+                                                   match: str) -> None:
     """Sizes are refused by bound, and a size within bounds that the weights do not have is found on torch's
     meta device (the message names both shapes) before any real tensor of that size is allocated."""
     _, d = saved

@@ -42,8 +42,8 @@ def hand_frames(draw: st.DrawFn) -> list[list[list[Any]]]:
 @st.composite
 def bodies(draw: st.DrawFn) -> Any:
     if draw(st.integers(0, 7)) == 0:
-        return draw(st.recursive(SCALAR, lambda x: st.lists(x, max_size=3) | st.dictionaries(st.text(max_size=4), x,
-                                                                                              max_size=3), max_leaves=6))
+        return draw(st.recursive(SCALAR, lambda x: st.lists(x, max_size=3)
+                                 | st.dictionaries(st.text(max_size=4), x, max_size=3), max_leaves=6))
     body: dict[str, Any] = {"streams": {draw(STREAM): draw(hand_frames()) for _ in range(draw(st.integers(0, 2)))}}
     if draw(st.booleans()):
         body["fps"] = draw(SCALAR | st.floats(0.1, 200))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -87,7 +89,7 @@ def test_enroll_from_a_video_records_prompts_on_the_video_clock(shared_datasets,
 
 
 # ---------------------------------------------------------------------------------------------- issue 19
-def _small_model(path):  # type: ignore[no-untyped-def]
+def _small_model(path: Path) -> Path:
     from gestura.artifact import ModelBundle
     from gestura.features.pipeline import FeaturePipeline
     from gestura.models import create_model
@@ -102,7 +104,7 @@ def _small_model(path):  # type: ignore[no-untyped-def]
     ("other_model", "already holds a model; pass --overwrite"),
     ("file", "exists and is not a folder"),
 ])
-def test_enroll_refuses_to_write_into_its_input_or_over_a_model(tmp_path, where: str, needle: str) -> None:  # type: ignore[no-untyped-def]
+def test_enroll_refuses_to_write_into_its_input_or_over_a_model(tmp_path: Path, where: str, needle: str) -> None:
     import hashlib
 
     from gestura.errors import ConfigError
@@ -118,7 +120,7 @@ def test_enroll_refuses_to_write_into_its_input_or_over_a_model(tmp_path, where:
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in art.iterdir()} == before
 
 
-def test_enroll_k_zero_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_enroll_k_zero_is_refused(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from gestura.cli import app

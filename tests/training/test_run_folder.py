@@ -7,6 +7,7 @@ import hashlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -82,7 +83,8 @@ def test_resume_checks_the_model_spec(finished: tuple[Path, list[str]], change: 
     assert _digest(run) == before
 
 
-def test_resume_checks_labels_and_data(finished: tuple[Path, list[str]], tmp_path: Path, make_tiny) -> None:  # type: ignore[no-untyped-def]
+def test_resume_checks_labels_and_data(finished: tuple[Path, list[str]], tmp_path: Path,
+                                      make_tiny: Any) -> None:
     run, base = finished
     four = make_tiny(tmp_path / "four", n_classes=4)
     with pytest.raises(ConfigError, match=r"--resume: the labels differ from the checkpoint's \(missing \[\], new \["):
