@@ -52,3 +52,12 @@ def test_evaluate_stream_checks_options_before_the_run(stream_setup: tuple[Path,
                               str(tmp_path / "ev"), "--fast", *args])
     assert res.exit_code == 2 and needle in res.stderr and res.stderr.count("\n") == 1, res.output
     assert not (tmp_path / "ev").exists()
+
+
+def test_landmarks_dataset_exits_non_zero_when_every_source_failed(tmp_path: Path) -> None:
+    src = tmp_path / "videos"
+    src.mkdir()
+    (src / "a.mp4").write_bytes(b"not a video" * 100)
+    res = runner.invoke(app, ["landmarks", "dataset", str(src), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 1, res.output
+    assert "every one of 1 source(s) failed" in res.stderr

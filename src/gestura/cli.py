@@ -615,6 +615,10 @@ def landmarks_dataset(
         if "error" in r:
             console.print(f"[yellow]skipped[/] {r['error']}", highlight=False, soft_wrap=True)
     ok = [r for r in rows if "error" not in r]
+    if rows and not ok:
+        console.print(f"[red]error:[/] every one of {len(rows)} source(s) failed; nothing labelled",
+                      highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
     groups = sorted({r["group"] for r in ok})
     out.print(f"{out_dir}: {sum(int(r['n_hands']) for r in ok)} hand crops, "
               f"{sum(int(r['n_background']) for r in ok)} background crops from {len(ok)} sources in "
