@@ -27,6 +27,10 @@ MAX_ARCH_INT = 65_536
 """Any integer architecture parameter in model.json (hidden sizes, layers, heads, classes, input width)."""
 MAX_VIDEO_FRAMES = 1800
 """Frames decoded from one uploaded video (60 s at 30 fps), whatever the container claims."""
+MAX_SEQUENCE_SECONDS = 4 * 3600.0
+"""Time span of one landmark sequence (t[-1] - t[0]); resampling allocates span x rate frames."""
+MAX_FRAME_GAP_SECONDS = 60.0
+"""Largest time between two consecutive frames of a sequence (a sparse 3-frame "day" is refused)."""
 MAX_RECORD_SECONDS = 600.0
 """One recorded take (`gestura record --seconds`)."""
 MAX_PORT = 65_535

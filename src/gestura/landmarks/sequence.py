@@ -18,7 +18,7 @@ import numpy as np
 from gestura.errors import InputError
 from gestura.io import read_npz, write_npz
 from gestura.landmarks.skeleton import STREAM_SKELETONS
-from gestura.limits import MAX_FPS, check_number
+from gestura.limits import MAX_FPS, MAX_FRAME_GAP_SECONDS, MAX_SEQUENCE_SECONDS, check_number
 
 HAND_STREAMS = ("left_hand", "right_hand")
 
@@ -105,6 +105,10 @@ class LandmarkSequence:
                              "frames")
         if n > 1 and np.any(np.diff(times) <= 0):
             raise InputError(f"{name}: timestamps are not strictly increasing")
+        if n > 1 and (gap := float(np.max(np.diff(times)))) > MAX_FRAME_GAP_SECONDS:
+            raise InputError(f"{name}: {gap:.3g} s between two frames, over the {MAX_FRAME_GAP_SECONDS:g} s limit")
+        if n > 1 and (span := float(times[-1] - times[0])) > MAX_SEQUENCE_SECONDS:
+            raise InputError(f"{name}: timestamps span {span:.3g} s, over the {MAX_SEQUENCE_SECONDS:g} s limit")
         fl = meta.pop("frame_labels", None)
         if fl is not None:
             fl = np.asarray(fl, dtype=str)

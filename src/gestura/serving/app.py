@@ -216,6 +216,9 @@ def create_app(
         if n > limits.max_frames:
             raise HTTPException(status_code=413, detail=f"{n} frames exceed the {limits.max_frames}-frame limit")
         seq = _sequence_from_body(body)
+        if (span := float(seq.t[-1] - seq.t[0])) > limits.max_sequence_seconds:
+            raise HTTPException(status_code=413, detail=(
+                f"timestamps span {span:.3g} s, over the {limits.max_sequence_seconds:g} s limit"))
         t0 = time.perf_counter()
         pred = await asyncio.to_thread(predictor.predict, seq)
         dt = time.perf_counter() - t0
@@ -361,6 +364,7 @@ class _StreamSession:
                 raise InputError("data is not valid base64") from None
             return await self._jpeg(jpeg, t_ms, frame.seq)
         streams = frame_arrays(frame)
+        await self._gap(t_ms)
         self.last_t = t_ms
         result = await asyncio.to_thread(self.state.push_landmarks, streams, t_ms)
         return _frame_out(result, frame.seq, t_ms)
@@ -369,6 +373,7 @@ class _StreamSession:
         if t_ms <= self.last_t:
             t_ms = self.last_t + 1
         rgb = _decode_jpeg(data, self.limits.max_jpeg_pixels)
+        await self._gap(t_ms)
         self.last_t = t_ms
         if self.tracker is None:
             from gestura.landmarks.mediapipe_backend import MediaPipeHands
@@ -379,6 +384,12 @@ class _StreamSession:
         out = _frame_out(result, seq, t_ms)
         out.landmarks = {k: np.asarray(v).round(4).tolist() for k, v in lf.streams.items() if v is not None}
         return out
+
+    async def _gap(self, t_ms: int) -> None:
+        """After a pause longer than `max_stream_gap_ms` the stream starts afresh, so one frame never makes the
+        recognizer fill minutes (or, from a hostile client, days) of resampled frames."""
+        if self.last_t >= 0 and t_ms - self.last_t > self.limits.max_stream_gap_ms:
+            await asyncio.to_thread(self.state.reset)
 
     def _track(self, rgb: np.ndarray, t_ms: int) -> LandmarkFrame:
         from gestura.capture.frame import Frame

@@ -31,6 +31,10 @@ class ServiceLimits(_Strict):
 
     max_body_bytes: int = Field(4 * 1024 * 1024, gt=0, description="JSON request body cap (bytes).")
     max_frames: int = Field(1800, gt=0, description="Frames per landmark sequence (POST /v1/predict).")
+    max_sequence_seconds: float = Field(120.0, gt=0, description=(
+        "Time span t[-1] - t[0] of one landmark sequence (POST /v1/predict); resampling allocates span x rate."))
+    max_stream_gap_ms: int = Field(5000, gt=0, description=(
+        "A pause longer than this between two streamed frames starts that stream afresh (bounded work per frame)."))
     max_video_bytes: int = Field(32 * 1024 * 1024, gt=0, description="Uploaded video size cap (bytes).")
     max_video_seconds: float = Field(20.0, gt=0, description="Uploaded video duration cap (seconds).")
     max_video_frames: int = Field(MAX_VIDEO_FRAMES, gt=0, description=(
@@ -113,7 +117,7 @@ class FrameIn(_Strict):
     """
 
     type: Literal["landmarks", "jpeg", "reset"] = "landmarks"
-    t_ms: int | None = Field(None, ge=0, description="Capture time; must increase. Default: arrival time.")
+    t_ms: int | None = Field(None, ge=0, le=10**13, description="Capture time; must increase. Default: arrival time.")
     streams: dict[StreamName, list[Point]] | None = None
     data: str | None = Field(None, description="base64 JPEG for type=jpeg.")
     seq: int | None = Field(None, description="Echoed back so clients can match replies to frames.")
