@@ -18,6 +18,7 @@ from hypothesis.extra import numpy as hnp  # noqa: E402
 from gestura.data.formats import load_dataset, read_groundtruth  # noqa: E402
 from gestura.errors import GesturaError  # noqa: E402
 from gestura.landmarks.sequence import LandmarkSequence  # noqa: E402
+from gestura.limits import MAX_FRAME_GAP_SECONDS, MAX_SEQUENCE_SECONDS  # noqa: E402
 
 BOUNDED = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                    derandomize=True)
@@ -73,9 +74,10 @@ def test_any_npz_stream_reads_or_fails_in_one_line(members: dict[str, np.ndarray
         path = Path(tmp) / "clip.npz"
         np.savez(path, **members)
         seq = _ok_or_gestura(LandmarkSequence.from_npz, path)
-        if seq is not None:
+        if seq is not None:  # what reaches features and resampling is finite and bounded in time
             assert seq.n_frames > 0 and all(np.isfinite(a).all() for a in seq.streams.values())
             assert np.isfinite(seq.t).all() and np.all(np.diff(seq.t) > 0)
+            assert seq.t[-1] - seq.t[0] <= MAX_SEQUENCE_SECONDS and np.all(np.diff(seq.t) <= MAX_FRAME_GAP_SECONDS)
 
 
 LINE = st.one_of(

@@ -17,8 +17,8 @@ from hypothesis import strategies as st  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
 from gestura.errors import GesturaError  # noqa: E402
-from gestura.serving.app import _one_line, _sequence_from_body, frame_arrays  # noqa: E402
-from gestura.serving.schemas import FrameIn, SequenceIn  # noqa: E402
+from gestura.serving.app import _one_line, _sequence_from_body  # noqa: E402
+from gestura.serving.schemas import FrameIn, SequenceIn, ServiceLimits  # noqa: E402
 
 NUM = st.one_of(st.floats(-2, 2, allow_nan=False), st.integers(-2, 2), st.sampled_from(["0.5", True, None, 1e308]))
 POINT = st.lists(NUM, min_size=0, max_size=5)
@@ -48,30 +48,11 @@ def bodies(draw: st.DrawFn) -> Any:
     if draw(st.booleans()):
         body["fps"] = draw(SCALAR | st.floats(0.1, 200))
     if draw(st.booleans()):
-        body["t"] = draw(st.lists(st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-3, 10)),
-                                  max_size=5))
+        body["t"] = draw(st.lists(st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-3, 10),
+                                            st.sampled_from([1e6, 2e6, 59.0, 119.0])), max_size=5))
     if draw(st.booleans()):
         body["present"] = {draw(STREAM): draw(st.lists(st.booleans(), max_size=5))}
     return body
-
-
-@settings(max_examples=120, deadline=None, derandomize=True)
-@given(bodies())
-@example({"\n": None})  # found by this test: a client's key with a newline split the 422 line
-@example({"streams": {"right_hand": [[[0.0, 0.0]] + [[0.5, 0.5, 0.0]] * 20]}})
-def test_any_predict_body_is_422_or_a_sequence(body: Any) -> None:
-    try:
-        req = SequenceIn.model_validate_json(json.dumps(body))
-    except ValidationError as err:
-        line = _one_line(err.errors())
-        assert isinstance(line, str) and "\n" not in line
-        return
-    try:
-        seq = _sequence_from_body(req)
-    except GesturaError as err:
-        assert "\n" not in str(err)
-        return
-    assert seq.n_frames > 0
 
 
 @pytest.fixture(scope="module")
@@ -81,26 +62,51 @@ def predictor(tiny_artifact: Path) -> Any:
     return ServicePredictor.create(tiny_artifact)
 
 
+@settings(max_examples=120, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bodies())
+@example({"\n": None})  # found by this test: a client's key with a newline split the 422 line
+@example({"streams": {"right_hand": [[[0.0, 0.0]] + [[0.5, 0.5, 0.0]] * 20]}})
+def test_any_predict_body_is_422_or_a_prediction(predictor: Any, body: Any) -> None:
+    try:
+        req = SequenceIn.model_validate_json(json.dumps(body))
+    except ValidationError as err:
+        line = _one_line(err.errors())
+        assert isinstance(line, str) and "\n" not in line
+        return
+    try:
+        seq = _sequence_from_body(req)
+        assert seq.n_frames > 0
+        if seq.t[-1] - seq.t[0] > ServiceLimits().max_sequence_seconds:
+            return  # the endpoint answers 413 here
+        predictor.predict(seq)  # bounded: span and frame gaps are checked, so resampling is too
+    except GesturaError as err:
+        assert "\n" not in str(err)
+
+
 @settings(max_examples=80, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.fixed_dictionaries({"type": st.sampled_from(["landmarks", "landmarks", "reset", "jpeg", "x"]),
-                                       "t_ms": st.integers(-5, 10**6) | st.none(),
+                                       "t_ms": st.integers(-5, 10**6) | st.sampled_from([10**7, 10**13, 10**14]) | st.none(),
                                        "streams": st.dictionaries(STREAM, hand_frames().map(lambda f: f[0] if f else
                                                                                             []), max_size=2)}),
                 min_size=1, max_size=6))
 def test_any_stream_frames_get_a_reply_or_one_error(predictor: Any, frames: list[dict[str, Any]]) -> None:
-    stream = predictor.open_stream()
-    last = -1
-    for raw in frames:
-        try:
-            frame = FrameIn.model_validate_json(json.dumps(raw))
-        except ValidationError as err:
-            assert "\n" not in _one_line(err.errors())
-            continue
-        if frame.type != "landmarks" or frame.t_ms is None or frame.t_ms <= last:
-            continue  # reset/jpeg/time order are handled before the model by the session (tests/serving/test_app)
-        try:
-            stream.push_landmarks(frame_arrays(frame), frame.t_ms)
-            last = frame.t_ms
-        except GesturaError as err:
-            assert "\n" not in str(err)
+    """Through the WebSocket session's own handler: schema, time order, pauses, reset, landmarks."""
+    import asyncio
+
+    from gestura.serving.app import _StreamSession
+    from gestura.serving.metrics import Metrics
+
+    session = _StreamSession(predictor, ServiceLimits(), Metrics())
+
+    async def play() -> None:
+        for raw in frames:
+            try:
+                reply = await session._handle(json.dumps(raw), None)
+            except GesturaError as err:  # the session sends these back as one error reply
+                assert "\n" not in str(err)
+                continue
+            assert reply.type == "frame"
+
+    asyncio.run(play())
