@@ -135,3 +135,7 @@ def test_split_out_folder_and_bad_window_in_file(seed003: Path, tmp_path: Path) 
     (tmp_path / "s.json").write_text(json.dumps(doc))
     with pytest.raises(InputError, match="s.json: window: -3 is out of bounds"):
         Split.load(tmp_path / "s.json")
+    res = CliRunner().invoke(app, ["train", "--data", str(seed003), "--splits", str(tmp_path / "s.json"),
+                                   "--out", str(tmp_path / "run")])
+    assert res.exit_code == 2 and "window: -3 is out of bounds" in res.stderr, res.output
+    assert not (tmp_path / "run").exists()
