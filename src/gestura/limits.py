@@ -36,6 +36,9 @@ MAX_RECORD_SECONDS = 600.0
 MAX_PORT = 65_535
 MAX_WORKERS = 256
 """Worker processes or tasks in flight (`extract --workers`, `landmarks dataset --workers`)."""
+MAX_IMAGE_PIXELS = 50_000_000
+"""Pixels (W x H) of one image read from disk (`extract`, `landmarks dataset`, image folders), read from the header
+before decoding."""
 MAX_CROP = 1024
 """Side in pixels of a stored hand crop (`landmarks dataset --crop-size`)."""
 MAX_IG_STEPS = 1024
