@@ -30,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--results", type=Path, default=ROOT / "runs" / "spotting" / "default.json",
                     help="the recipe's fold results (scripts/spotting_experiments.py) quoted in the model card")
+    ap.add_argument("--card-only", action="store_true", help="rewrite the model card of --out from --results "
+                    "(no training)")
     args = ap.parse_args(argv)
+    if args.card_only:
+        return write_card(args)
     import torch
 
     torch.set_num_threads(1)
@@ -60,6 +64,20 @@ def main(argv: list[str] | None = None) -> int:
     size = sum(p.stat().st_size for p in args.out.iterdir()) / 1e6
     print(f"wrote {args.out} ({size:.2f} MB, {len(bundle.labels)} labels, windows {bundle.meta['windows']}, "
           f"{time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    return 0
+
+
+def write_card(args: argparse.Namespace) -> int:
+    """Refresh an existing build's card (and its meta.folds) with the recipe's fold results."""
+    from gestura.artifact import ModelBundle
+    from gestura.io import write_text
+
+    results = json.loads(args.results.read_text())
+    bundle = ModelBundle.load(args.out)
+    bundle.meta["folds"] = fold_summary(results)
+    bundle.save(args.out, card=False)
+    write_text(args.out / "README.md", model_card(bundle, args.recipe, results))
+    print(f"rewrote {args.out / 'README.md'} from {args.results}", file=sys.stderr)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -86,3 +87,42 @@ def test_json_mismatches(saved: tuple[ModelBundle, Path], edit, match: str) -> N
     edit(doc)
     (d / "model.json").write_text(json.dumps(doc))
     _one_line(d, match)
+
+
+# ---------------------------------------------------------------------------------------------- issue 19, item 4
+@pytest.mark.parametrize("edit, match", [
+    (lambda doc: doc["architecture"]["params"].update(units=[1e9]), r"units\[0\]: 1e\+09 is out of bounds"),
+    (lambda doc: doc["architecture"]["params"].update(units=[-5]), r"units\[0\]: -5 is out of bounds"),
+    (lambda doc: doc["architecture"]["params"].update(units=[6000]), r"do not fit.*model \(8, 6000\) vs file \(8, 8\)"),
+    (lambda doc: doc["architecture"]["params"].update(units=[10**7]), "units\\[0\\]: 1e\\+07 is out of bounds"),
+    (lambda doc: doc["architecture"]["params"].update(dropout="x"), "bad architecture entry"),
+    (lambda doc: doc.update(window=1e12), r"window: 1e\+12 is out of bounds \(must be >= 1 and <= 4096\)"),
+    (lambda doc: doc.update(window=-1), "window: -1 is out of bounds"),
+    (lambda doc: doc.update(window="16"), "window: expected a number, got str"),
+    (lambda doc: doc.update(stride=0), "stride: 0 is out of bounds"),
+    (lambda doc: doc.update(resample_fps=0), "resample_fps: 0 is out of bounds"),
+    (lambda doc: doc.update(resample_fps=float("nan")), "resample_fps: must be finite"),
+    (lambda doc: doc.update(thresholds={"a": "high"}), "thresholds.a: expected a number, got str"),
+    (lambda doc: doc.update(thresholds={"a": True}), "thresholds.a: expected a number, got bool"),
+    (lambda doc: doc.update(labels="abc"), "labels: expected a list"),
+])
+def test_model_json_bounds_checked_before_building(saved: tuple[ModelBundle, Path], edit: Any,
+                                                   match: str) -> None:
+    """Sizes are refused by bound, and a size within bounds that the weights do not have is found on torch's
+    meta device (the message names both shapes) before any real tensor of that size is allocated."""
+    _, d = saved
+    doc = json.loads((d / "model.json").read_text())
+    edit(doc)
+    (d / "model.json").write_text(json.dumps(doc))
+    _one_line(d, match)
+
+
+def test_onnx_spec_uses_the_same_checks(saved: tuple[ModelBundle, Path]) -> None:
+    from gestura.runtime.engines import ArtifactSpec
+
+    _, d = saved
+    doc = json.loads((d / "model.json").read_text())
+    doc["stride"] = 0
+    (d / "model.json").write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="stride: 0 is out of bounds"):
+        ArtifactSpec.from_json(d)

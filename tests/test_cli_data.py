@@ -111,3 +111,51 @@ def test_info_on_asl_traduttore_subsets(shared_datasets: Path, tmp_path: Path, n
 def test_info_kazuhito_keypoint(shared_datasets: Path, name: str) -> None:
     code, out, _ = _info(str(shared_datasets / "trajectories" / name), "--format", "kazuhito_keypoint")
     assert code == 0 and "format    kazuhito_keypoint" in out and "length    min 1" in out
+
+
+@pytest.mark.parametrize("fps, needle", [
+    ("1e9", "out of bounds (must be >= 0.5 and <= 1000)"),
+    ("1e5", "out of bounds"),
+    ("nan", "must be finite"),
+])
+def test_synth_fps_bounded_before_work(tmp_path: Path, fps: str, needle: str) -> None:
+    """Issue 19 item 1: `--fps 1e9` allocated until killed, `1e5` wrote 210 MB, `nan` was a traceback."""
+    res = runner.invoke(app, ["data", "synth", str(tmp_path / "s"), "--subjects", "1", "--per-class", "1",
+                              "--fps", fps])
+    assert res.exit_code == 2 and res.exception is None or isinstance(res.exception, SystemExit)
+    assert needle in res.stderr and "--fps" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "s").exists()
+
+
+def test_synth_total_frames_bounded(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["data", "synth", str(tmp_path / "s"), "--subjects", "1000", "--per-class", "1000",
+                              "--fps", "30"])
+    assert res.exit_code == 2 and "frame limit" in res.stderr and not (tmp_path / "s").exists()
+
+
+def _npz_dataset(root: Path, **arrays: object) -> Path:
+    root.mkdir(parents=True)
+    base: dict[str, object] = {"right_hand": np.full((5, 21, 3), 0.5, np.float32), "fps": np.float32(30)}
+    base.update(arrays)
+    np.savez(root / "clip.npz", **{k: v for k, v in base.items() if v is not None})
+    (root / "groundtruth.txt").write_text("clip 0 fist\n")
+    return root
+
+
+@pytest.mark.parametrize("arrays, needle", [
+    ({"right_hand": np.zeros((0, 21, 3), np.float32)}, "has no frames"),
+    ({"right_hand": np.full((5, 21, 3), "a")}, "expected numbers"),
+    ({"right_hand": np.zeros((5, 21, 7), np.float32)}, "7 values per point"),
+    ({"fps": np.array([1.0, 2.0])}, "fps must be one number"),
+    ({"fps": np.array("abc")}, "fps must be one number"),
+    ({"fps": np.float32(np.nan)}, "must be finite"),
+    ({"t": np.array(["a"] * 5)}, "timestamps t: expected numbers"),
+    ({"t": np.full(5, np.nan)}, "timestamps t have NaN/inf in 5 of 5"),
+    ({"present": np.array([1, 0]), "present_streams": np.array(["right_hand"])}, "present must be (T, 1)"),
+    ({"present": np.full((5, 1), "x"), "present_streams": np.array(["right_hand"])}, "must be 5 booleans"),
+])
+def test_bad_npz_streams_are_one_line(tmp_path: Path, arrays: dict, needle: str) -> None:
+    """Issue 19 item 7: these were tracebacks, or (7 values per point, all-NaN t) silently accepted."""
+    code, out, err = _info(str(_npz_dataset(tmp_path / "ds", **arrays)))
+    assert code == 2 and out == "", err
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err

@@ -135,7 +135,9 @@ class ModelBundle:
         blob = st_save(state, metadata={"format": FORMAT})
         with atomic_write(d / WEIGHTS, "wb") as f:
             f.write(blob)
-        doc = self.to_json(hashlib.sha256(blob).hexdigest())
+        sha = hashlib.sha256(blob).hexdigest()
+        _drop_stale_onnx(d, sha)
+        doc = self.to_json(sha)
         write_json(d / META, doc)
         if card:
             from gestura.evaluation.model_card import render_model_card
@@ -162,12 +164,9 @@ class ModelBundle:
         if doc.get("format_version") != FORMAT_VERSION:
             raise ModelFileError(f"{meta_path}: unsupported format_version {doc.get('format_version')!r} "
                                  f"(this gestura reads {FORMAT_VERSION})")
-        try:
-            arch, labels = doc["architecture"], list(doc["labels"])
-            feats, window = doc["features"], int(doc["window"])
-            expected_sha = doc["weights"]["sha256"]
-        except (KeyError, TypeError, ValueError) as err:
-            raise ModelFileError(f"{meta_path}: missing or bad field {err}") from None
+        spec = parse_model_doc(meta_path, doc)
+        arch, labels, feats, window = spec["architecture"], spec["labels"], spec["features"], spec["window"]
+        expected_sha = spec["sha256"]
         blob = weights_path.read_bytes()
         if expected_sha and hashlib.sha256(blob).hexdigest() != expected_sha:
             raise ModelFileError(f"{weights_path}: checksum mismatch (file truncated or modified)")
@@ -186,9 +185,78 @@ class ModelBundle:
         n_out = getattr(model.cfg, "num_classes", len(labels))
         if int(n_out) != len(labels):
             raise ModelFileError(f"{meta_path}: {len(labels)} labels but the model has {n_out} outputs")
-        return cls(model=model.eval(), pipeline=pipeline, labels=labels, window=window,
-                   stride=int(doc.get("stride", 1)), thresholds=dict(doc.get("thresholds") or {}),
-                   meta=dict(doc.get("meta") or {}), resample_fps=doc.get("resample_fps"))
+        return cls(model=model.eval(), pipeline=pipeline, labels=labels, window=window, stride=spec["stride"],
+                   thresholds=spec["thresholds"], meta=spec["meta"], resample_fps=spec["resample_fps"])
+
+
+def parse_model_doc(meta_path: Path, doc: dict[str, Any]) -> dict[str, Any]:
+    """Check every field of a `model.json` document against its type and `gestura.limits` bound before anything
+    is built; returns the parsed fields. Each problem is one `ModelFileError` naming the file, field and bound."""
+    from gestura.limits import MAX_ARCH_INT, check_fps, check_number, check_window
+
+    def bad(msg: str) -> ModelFileError:
+        return ModelFileError(f"{meta_path}: {msg}")
+
+    try:
+        arch, raw_labels, feats = doc["architecture"], doc["labels"], doc["features"]
+        expected_sha = doc["weights"]["sha256"]
+    except (KeyError, TypeError) as err:
+        raise bad(f"missing or bad field {err}") from None
+    if not isinstance(raw_labels, list) or not raw_labels or len(raw_labels) > MAX_ARCH_INT:
+        raise bad(f"labels: expected a list of 1 to {MAX_ARCH_INT} names")
+    if not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in raw_labels):
+        raise bad("labels: every label must be a string")
+    labels = [str(x) for x in raw_labels]
+    if not isinstance(arch, dict) or not isinstance(arch.get("name"), str) or \
+            not isinstance(arch.get("params", {}), dict):
+        raise bad("architecture: expected {name: str, params: {...}}")
+    if not isinstance(feats, dict) or not isinstance(feats.get("pipeline"), dict):
+        raise bad("features: expected {schema, dim, pipeline: {...}}")
+    if "dim" in feats:
+        check_number(feats["dim"], f"{meta_path}: features.dim", low=1, high=MAX_ARCH_INT, integer=True,
+                     error=ModelFileError)
+    if not isinstance(expected_sha, str):
+        raise bad("weights.sha256: expected a hex string")
+    for key, value in arch.get("params", {}).items():
+        for i, v in enumerate(value if isinstance(value, list) else [value]):
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                where = f"architecture.params.{key}" + (f"[{i}]" if isinstance(value, list) else "")
+                check_number(v, where, low=0 if isinstance(v, int) else None,
+                             high=MAX_ARCH_INT if isinstance(v, int) else None, error=ModelFileError)
+                if isinstance(v, float) and abs(v) > MAX_ARCH_INT:
+                    raise bad(f"{where}: {v:g} is out of bounds (must be a whole number <= {MAX_ARCH_INT})")
+    try:
+        window = check_window(doc.get("window"), "window", ModelFileError)
+        stride = check_window(doc.get("stride", 1), "stride", ModelFileError)
+        fps = doc.get("resample_fps")
+        resample_fps = None if fps is None else check_fps(fps, "resample_fps", ModelFileError)
+        thresholds = doc.get("thresholds") or {}
+        if not isinstance(thresholds, dict):
+            raise ModelFileError("thresholds: expected a mapping label -> number")
+        thresholds = {str(k): float(check_number(v, f"thresholds.{k}", low=0, high=1, error=ModelFileError))
+                      for k, v in thresholds.items()}
+    except ModelFileError as err:
+        raise bad(str(err)) from None
+    meta = doc.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise bad("meta: expected a mapping")
+    return {"architecture": arch, "labels": labels, "features": feats, "window": window, "stride": stride,
+            "resample_fps": resample_fps, "thresholds": thresholds, "meta": dict(meta), "sha256": expected_sha}
+
+
+def _drop_stale_onnx(d: Path, weights_sha256: str) -> None:
+    """Remove a `model.onnx` (and its report) exported from other weights than the ones being written, so the
+    ONNX engine can never run a stale graph; one whose report records these very weights is kept."""
+    onnx, report = d / "model.onnx", d / "onnx_export.json"
+    if not onnx.exists():
+        return
+    try:
+        same = json.loads(report.read_text(encoding="utf-8")).get("weights_sha256") == weights_sha256
+    except (OSError, ValueError, AttributeError):
+        same = False
+    if not same:
+        onnx.unlink(missing_ok=True)
+        report.unlink(missing_ok=True)
 
 
 def read_model_json(directory: str | os.PathLike[str]) -> dict[str, Any]:
@@ -212,14 +280,30 @@ def _load_pipeline(meta_path: Path, feats: dict[str, Any]) -> Any:
 
 
 def _build_model(meta_path: Path, arch: dict[str, Any], state: dict[str, Any]) -> Any:
+    """Build the model first on torch's `meta` device (no memory) and compare every parameter shape with the
+    weights file; only a model whose shapes match the (already checksummed) weights is then really allocated."""
+    import torch
+
     from gestura.models import create_model
 
-    try:
-        model = create_model(arch["name"], **arch.get("params", {}))
-    except ConfigError as err:
-        raise ModelFileError(f"{meta_path}: {err}") from None
-    except (KeyError, TypeError) as err:
-        raise ModelFileError(f"{meta_path}: bad architecture entry ({err})") from None
+    def build() -> Any:
+        try:
+            return create_model(arch["name"], **arch.get("params", {}))
+        except ConfigError as err:
+            raise ModelFileError(f"{meta_path}: {err}") from None
+        except Exception as err:  # a bad size reaches torch's constructors as TypeError/ValueError/RuntimeError
+            raise ModelFileError(f"{meta_path}: bad architecture entry ({type(err).__name__}: "
+                                 f"{str(err).splitlines()[0][:160] if str(err) else ''})") from None
+
+    with torch.device("meta"):
+        ghost = build()
+    shapes = {k: tuple(v.shape) for k, v in ghost.state_dict().items()}
+    have = {k: tuple(v.shape) for k, v in state.items()}
+    if shapes != have:
+        diff = sorted(k for k in set(shapes) | set(have) if shapes.get(k) != have.get(k))[:2]
+        detail = ", ".join(f"{k}: model {shapes.get(k)} vs file {have.get(k)}" for k in diff)
+        raise ModelFileError(f"{meta_path}: weights do not fit architecture {arch.get('name')!r} ({detail})")
+    model = build()
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:

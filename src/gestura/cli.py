@@ -142,6 +142,10 @@ def extract(
     if report.labels:
         table.add_row("labels", ", ".join(f"{k} ({v})" for k, v in report.labels.items()))
     out.print(table)
+    if report.errors and not done:
+        console.print(f"[red]error:[/] every one of {len(report.errors)} input(s) failed; nothing extracted "
+                      f"(see {report.out / 'errors.csv'})", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
 
 
 # ==================================================================== data (issue 2)
@@ -226,6 +230,7 @@ def train(
     group_by: Annotated[Optional[str], typer.Option(help="Split by subject|recorded_by|session|episode|video.")] = None,
     splits: Annotated[Optional[Path], typer.Option(help="Reuse a splits.json from `gestura split`.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last checkpoint.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the run already in --out.")] = False,
     init_from: Annotated[Optional[Path], typer.Option(help="Fine-tune from this artifact (transfer learning).")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs.")] = None,
     name: Annotated[Optional[str], typer.Option(help="Run name (folder prefix).")] = None,
@@ -251,6 +256,7 @@ def train(
     cfg = config_from_cli(config, set_, **{
         "data.path": data, "model.name": model, "features.schema": features, "out_dir": out,
         "split.group_by": group_by, "split.splits_file": splits, "resume": True if resume else None,
+        "overwrite": True if overwrite else None,
         "transfer.init_from": init_from, "schedule.epochs": epochs, "name": name, "seed": seed,
         "optim.precision": precision, "optim.accum_steps": accum_steps,
         "distributed": True if distributed else None})
@@ -555,19 +561,14 @@ def serve(
     threads: Annotated[int, typer.Option(help="Compute threads for the model.")] = 1,
 ) -> None:
     """Run the HTTP/WebSocket service and the browser demo (FastAPI + uvicorn)."""
-    import uvicorn
-
-    from gestura.serving.app import create_app
+    from gestura.serving.launch import serve as run_serve
 
     if threads > 0:
         import torch
 
         torch.set_num_threads(threads)
-    application = create_app(artifact or _default_artifact(), api_key=api_key, engine=engine)
-    limits = application.state.limits
-    console.print(f"gestura serving on http://{host}:{port}/ (docs at /docs)", highlight=False)
-    uvicorn.run(application, host=host, port=port, log_level="warning", ws_max_size=limits.max_ws_message_bytes,
-                ws_ping_interval=20, ws_ping_timeout=20, timeout_graceful_shutdown=5)
+    run_serve(artifact or _default_artifact(), host=host, port=port, api_key=api_key, engine=engine,
+              say=lambda m: console.print(m, highlight=False, soft_wrap=True))
 
 
 # ==================================================================== evaluate-stream / enroll (issue 9)
@@ -594,8 +595,16 @@ def evaluate_stream(
     Results go to stdout (a per-class table, per person, overall), file paths and progress to stderr."""
     import json
 
-    from gestura.evaluation.streams import evaluate_streams
+    from gestura.evaluation.streams import evaluate_streams, select_streams
+    from gestura.limits import check_number
 
+    check_number(grace, "--grace", low=0, high=3600)
+    if timeline is not None:  # checked before the (long) run, not ignored after it
+        from gestura.data.formats import load_dataset
+
+        ids = [str(s.video_id) for s in select_streams(list(load_dataset(data).sequences), split, str(data))]
+        if timeline not in ids:
+            raise GesturaError(f"--timeline {timeline!r}: no such stream in {data} ({split}); e.g. {ids[:3]}")
     rep = evaluate_streams(artifact, data, split, command_map, out, decision=decision, grace=grace,
                            exact=not fast, timeline=timeline)
     files = {"report": str(out / "report.json"), "timeline": str(out / rep["timeline_png"])}
@@ -649,11 +658,13 @@ def enroll(
         help="Data the artifact was trained on, replayed so old users are not forgotten.")] = None,
     mode: Annotated[str, typer.Option(help="head (stage A only) | full (stage A then B).")] = "full",
     seed: Annotated[int, typer.Option(help="Seed of sampling and fine-tuning.")] = 0,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a model already in --out.")] = False,
 ) -> None:
     """Adapt a model to a new user from K prompted takes per gesture and write a personal artifact."""
     from gestura.training.enroll import enroll as run_enroll
 
-    info = run_enroll(artifact, source, out, k=k, replay_data=replay, mode=mode, seed=seed, console=console)
+    info = run_enroll(artifact, source, out, k=k, replay_data=replay, mode=mode, seed=seed, console=console,
+                      overwrite=overwrite)
     console.print(f"enrolled from {info['takes']} take windows (+{info['replay']} replay) in "
                   f"{info['seconds']:.1f} s; wrote {out}", highlight=False)
 
@@ -678,6 +689,10 @@ def landmarks_dataset(
         if "error" in r:
             console.print(f"[yellow]skipped[/] {r['error']}", highlight=False, soft_wrap=True)
     ok = [r for r in rows if "error" not in r]
+    if rows and not ok:
+        console.print(f"[red]error:[/] every one of {len(rows)} source(s) failed; nothing labelled",
+                      highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
     groups = sorted({r["group"] for r in ok})
     out.print(f"{out_dir}: {sum(int(r['n_hands']) for r in ok)} hand crops, "
               f"{sum(int(r['n_background']) for r in ok)} background crops from {len(ok)} sources in "

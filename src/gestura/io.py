@@ -107,3 +107,46 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def clean_stale_temps(folder: str | os.PathLike[str], recursive: bool = True) -> list[Path]:
+    """Remove `.NAME.PID.tmp` files that `atomic_write` left behind when its process was killed (the PID is no
+    longer running); temp files of live processes are kept. Returns the removed paths."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    removed = []
+    for p in root.rglob(".*.tmp") if recursive else root.glob(".*.tmp"):
+        parts = p.name.rsplit(".", 2)
+        if len(parts) != 3 or not parts[1].isdigit() or not p.is_file():
+            continue
+        if _pid_alive(int(parts[1])) and int(parts[1]) != os.getpid():
+            continue
+        p.unlink(missing_ok=True)
+        removed.append(p)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def path_inside(folder: str | os.PathLike[str], relative: Any, where: str,
+                error: type[Exception] = InputError) -> Path:
+    """`folder / relative` for a relative path read from a file in `folder`; an absolute path, `..` or a link
+    that resolves outside `folder` is one `error` line naming `where` (the file and field)."""
+    if not isinstance(relative, str) or not relative.strip():
+        raise error(f"{where}: expected a relative path inside {folder}, got {relative!r}"[:300])
+    if Path(relative).is_absolute() or "\\" in relative:
+        raise error(f"{where}: {relative!r} is an absolute path; only paths inside {folder} are read")
+    root = Path(folder).resolve()
+    target = (root / relative).resolve()
+    if target != root and root not in target.parents:
+        raise error(f"{where}: {relative!r} points outside {folder}; only paths inside it are read")
+    return Path(folder) / relative

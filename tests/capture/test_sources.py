@@ -122,3 +122,26 @@ def test_unopenable_webcam_is_an_input_error():
     with pytest.raises(InputError, match="webcam 97"):
         with Webcam(97) as cam:
             list(cam)
+
+
+def _png_header_only(path, w, h):  # type: ignore[no-untyped-def]
+    """A tiny PNG whose header declares w x h pixels (no pixel data): what a hostile image looks like."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("side, match", [(10_000, "10000x10000 pixels exceeds the 50,000,000-pixel limit"),
+                                         (20_000, "too large to decode safely|exceeds")])
+def test_image_size_checked_from_the_header_before_decoding(tmp_path, side, match):  # type: ignore[no-untyped-def]
+    """Issue 19 item 1 (image pixels): a few bytes declaring 100M+ pixels are refused before any decode."""
+    from gestura.capture.sources import read_image
+
+    with pytest.raises(InputError, match=match):
+        read_image(_png_header_only(tmp_path / "big.png", side, side))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -90,3 +91,51 @@ def test_hold_out_a_person_draw_sessions(seqs: list) -> None:
     test_subjects = {s.subject for s in seqs if s.video_id in set(sp.test)}
     other = {s.subject for s in seqs if s.video_id in set(sp.train) | set(sp.val)}
     assert test_subjects == {"s01"} and "s01" not in other and sp.val and sp.group_by == "session"
+
+
+# ---------------------------------------------------------------------------------------------- issue 19 item 7
+@pytest.fixture(scope="module")
+def seed003(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from gestura.data.formats import write_seed003
+    from gestura.data.synthetic import make_dataset
+
+    return write_seed003(tmp_path_factory.mktemp("split") / "d", make_dataset(4, 2, n_classes=3, n_frames=12).sequences)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--test-fraction", "1.5"], "split.test_fraction: 1.5 is out of bounds (must be > 0 and < 1)"),
+    (["--test-fraction", "0"], "split.test_fraction: 0 is out of bounds"),
+    (["--test-fraction", "nan"], "split.test_fraction: must be finite"),
+    (["--val-fraction", "-1"], "split.val_fraction: -1 is out of bounds"),
+    (["--test-fraction", "0.6", "--val-fraction", "0.5"], "leave nothing to train on"),
+    (["--window", "0"], "split.window: 0 is out of bounds (must be >= 1 and <= 4096)"),
+    (["--stride", "-2"], "split.stride: -2 is out of bounds"),
+])
+def test_split_cli_refuses_wrong_values(seed003: Path, tmp_path: Path, args: list[str], needle: str) -> None:
+    from typer.testing import CliRunner
+
+    from gestura.cli import app
+
+    res = CliRunner().invoke(app, ["split", "--data", str(seed003), "--out", str(tmp_path / "s.json"), *args])
+    assert res.exit_code == 2 and needle in res.stderr and res.stderr.count("\n") == 1, res.output
+    assert not (tmp_path / "s.json").exists()
+
+
+def test_split_out_folder_and_bad_window_in_file(seed003: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gestura.cli import app
+
+    res = CliRunner().invoke(app, ["split", "--data", str(seed003), "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "is a folder; give the splits.json file" in res.stderr
+    res = CliRunner().invoke(app, ["split", "--data", str(seed003), "--out", str(tmp_path / "s.json")])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "s.json").read_text())
+    doc["window"] = -3
+    (tmp_path / "s.json").write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="s.json: window: -3 is out of bounds"):
+        Split.load(tmp_path / "s.json")
+    res = CliRunner().invoke(app, ["train", "--data", str(seed003), "--splits", str(tmp_path / "s.json"),
+                                   "--out", str(tmp_path / "run")])
+    assert res.exit_code == 2 and "window: -3 is out of bounds" in res.stderr, res.output
+    assert not (tmp_path / "run").exists()

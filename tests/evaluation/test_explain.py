@@ -65,3 +65,13 @@ def test_explain_sequence_writes_heatmap_and_skeleton_frames(tmp_path) -> None:
     assert exp.row_names[0] == "left_wrist"
     for f in ("heatmap.png", "top_frames.png", "explanation.json"):
         assert (tmp_path / f).stat().st_size > 100
+
+
+@pytest.mark.parametrize("steps, needle", [(10**7, "--steps: 1e\\+07 is out of bounds"), (1, "--steps: 1 is out")])
+def test_steps_bounded_before_the_batch_is_built(steps: int, needle: str) -> None:
+    """Issue 19 item 1: `explain --steps N` builds an (N, T, F) batch; N is bounded first."""
+    from gestura.errors import ConfigError
+
+    model = create_model("lstm", input_dim=147, num_classes=3).eval()
+    with pytest.raises(ConfigError, match=needle):
+        explain_window(model, np.zeros((8, 147), np.float32), None, labels=["a", "b", "c"], steps=steps)

@@ -137,3 +137,43 @@ def test_ensemble_artifact_runs_in_the_recognizer(tmp_path) -> None:
     clip = make_clip("fist", SubjectStyle.sample(rng, "s0"), rng)
     pred = Recognizer.from_file(tmp_path / "ens").predict(clip)
     assert pred.label in labels and abs(sum(pred.scores.values()) - 1.0) < 1e-4
+
+
+@pytest.mark.parametrize("field, value, needle", [
+    ("members", ["../../base"], r"members\[0\]: '../../base' points outside"),
+    ("members", ["members/0", "/abs/path"], r"members\[1\]: '/abs/path' is an absolute path"),
+    ("members", "members/0", "members: expected a list"),
+    ("members", [3], r"members\[0\]: expected a relative path"),
+    ("stack", "../../../../etc", "stack: '../../../../etc' points outside"),
+    ("stack", "members/../../x", "points outside"),
+])
+def test_ensemble_paths_stay_inside_the_folder(tmp_path, field: str, value: object, needle: str) -> None:
+    """Issue 19 item 5: member and stack paths of ensemble.json are confined to the ensemble's folder."""
+    from gestura.artifact import ModelBundle
+    from gestura.features.pipeline import FeaturePipeline
+    from gestura.models import create_model
+    from gestura.models.ensemble import EnsembleBundle
+
+    pipe = FeaturePipeline("feature-schema-v1")
+    outside = ModelBundle(model=create_model("lstm", input_dim=147, num_classes=2, units=(4,), dense=(4,)),
+                          pipeline=pipe, labels=["a", "b"], window=6)
+    outside.save(tmp_path / "base", card=False)  # a real model the traversal would otherwise reach
+    ens = tmp_path / "a" / "ens"
+    outside.save(ens / "members" / "0", card=False)
+    doc = {"format": "gestura-ensemble-v1", "labels": ["a", "b"], "members": ["members/0"], "stack": "stack"}
+    doc[field] = value
+    ens.mkdir(parents=True, exist_ok=True)
+    (ens / "ensemble.json").write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match=needle) as err:
+        EnsembleBundle.load(ens)
+    assert "\n" not in str(err.value)
+
+
+def test_path_inside_refuses_links_that_leave(tmp_path) -> None:
+    from gestura.io import path_inside
+
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "link").symlink_to(tmp_path)
+    with pytest.raises(InputError, match="points outside"):
+        path_inside(tmp_path / "root", "link/x", "ensemble.json: stack")
+    assert path_inside(tmp_path / "root", "sub/x", "w") == tmp_path / "root" / "sub" / "x"

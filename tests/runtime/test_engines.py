@@ -48,3 +48,50 @@ def test_onnx_engine_matches_torch(tmp_path: Path) -> None:
 def test_unknown_engine(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="torch|onnx"):
         load_engine(tmp_path, "tensorrt")
+
+
+# ---------------------------------------------------------------------------------------------- issue 19 item 3
+@pytest.mark.slow
+def test_stale_onnx_is_removed_or_refused(tmp_path: Path) -> None:
+    """`enroll --out` = `--artifact` used to leave the old model.onnx, which then ran with 12 scores for 15
+    labels. Now saving new weights removes it, and an old graph put back is refused by its checksum; an
+    unstamped graph with the wrong number of outputs is refused too."""
+    import shutil
+
+    from gestura.artifact import ModelBundle
+    from gestura.features.pipeline import FeaturePipeline
+    from gestura.models import create_model
+    from gestura.serving.export import export_onnx
+
+    art = _artifact(tmp_path)
+    export_onnx(art, art)
+    assert load_engine(art, "onnx").labels == ["fist", "swiping_right", "unknown"]
+    old_graph = tmp_path / "old.onnx"
+    shutil.copy(art / "model.onnx", old_graph)
+    pipe = FeaturePipeline("feature-schema-v1")
+    ModelBundle(model=create_model("lstm", input_dim=pipe.dim, num_classes=4), pipeline=pipe,
+                labels=["fist", "swiping_left", "swiping_right", "unknown"], window=12).save(art, card=False)
+    assert not (art / "model.onnx").exists() and not (art / "onnx_export.json").exists()
+    with pytest.raises(ModelFileError, match="gestura export"):
+        load_engine(art, "onnx")
+    shutil.copy(old_graph, art / "model.onnx")
+    with pytest.raises(ModelFileError, match="exported from other weights"):
+        load_engine(art, "onnx")
+    bare = tmp_path / "bare"
+    export_onnx(create_model("lstm", input_dim=pipe.dim, num_classes=3), bare, window=12)  # no weights stamp
+    shutil.copy(bare / "model.onnx", art / "model.onnx")
+    with pytest.raises(ModelFileError, match="gives 3 scores but model.json has 4 labels"):
+        load_engine(art, "onnx")
+
+
+def test_saving_the_same_weights_keeps_a_matching_export(tmp_path: Path) -> None:
+    import json
+
+    from gestura.artifact import ModelBundle
+
+    art = _artifact(tmp_path)
+    sha = json.loads((art / "model.json").read_text())["weights"]["sha256"]
+    (art / "model.onnx").write_bytes(b"graph")
+    (art / "onnx_export.json").write_text(json.dumps({"weights_sha256": sha}))
+    ModelBundle.load(art).save(art, card=False)
+    assert (art / "model.onnx").read_bytes() == b"graph"

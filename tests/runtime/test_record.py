@@ -41,3 +41,17 @@ def test_record_errors(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["record", "--label", "ok", "--count", "1", "--out", str(tmp_path),
                                    "--source", str(tmp_path / "nope.mp4")])
     assert res.exit_code == 2 and "nope.mp4" in res.output
+
+
+@pytest.mark.parametrize("opt, value, needle", [
+    ("--seconds", "nan", "--seconds: must be finite"),
+    ("--seconds", "0", "--seconds: 0 is out of bounds"),
+    ("--seconds", "1e9", "--seconds: 1e+09 is out of bounds"),
+    ("--countdown", "-1", "--countdown: -1 is out of bounds"),
+])
+def test_record_durations_bounded(tmp_path: Path, opt: str, value: str, needle: str) -> None:
+    """Issue 19 item 7: `record --seconds nan` was accepted."""
+    res = CliRunner().invoke(app, ["record", "--label", "ok", "--count", "1", "--out", str(tmp_path / "o"),
+                                   "--source", str(tmp_path / "nope.mp4"), opt, value])
+    assert res.exit_code == 2 and needle in res.stderr, res.output
+    assert not (tmp_path / "o").exists()

@@ -103,3 +103,18 @@ def open_server(tiny_artifact: Path) -> Iterator[LiveServer]:
     server, stop = start_server(create_app(tiny_artifact))
     yield server
     stop()
+
+
+@pytest.fixture()
+def serve_app() -> Iterator[Any]:
+    """`serve_app(app) -> LiveServer`: run an app built by the test on a real uvicorn server (stopped after)."""
+    stops = []
+
+    def run(app: Any) -> LiveServer:
+        server, stop = start_server(app)
+        stops.append(stop)
+        return server
+
+    yield run
+    for stop in stops:
+        stop()

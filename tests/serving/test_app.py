@@ -119,6 +119,12 @@ def test_predict_without_any_hand_gives_no_prediction(live_server: LiveServer) -
     ({"streams": {"right_hand": [[[0.1, 0.2, 0.3]] * 21] * 3}, "extra": 1}, "extra"),
     ({"streams": {"right_hand": "nope"}}, "streams.right_hand"),
     ([1, 2, 3], "body"),
+    # issue 19 item 7: strings and booleans were coerced to coordinates
+    ({"streams": {"right_hand": [[["0.5", 0.2, 0.3]] + [[0.1, 0.2, 0.3]] * 20] * 3}},
+     "streams.right_hand.0.0.0: Input should be a valid number"),
+    ({"streams": {"right_hand": [[[True, 0.2, 0.3]] + [[0.1, 0.2, 0.3]] * 20] * 3}}, "valid number"),
+    ({"streams": {"right_hand": [[[0.1, 0.2, 0.3]] * 21] * 3}, "t": ["0", "1", "2"]}, "t.0"),
+    ({"streams": {"right_hand": [[[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]] * 21] * 3}}, "at most 4 items"),
 ])
 def test_malformed_sequences_are_422_with_one_line(live_server: LiveServer, payload: object, fragment: str) -> None:
     r = httpx.post(live_server.url + "/v1/predict", json=payload, headers=KEY)
@@ -368,3 +374,30 @@ def test_stream_count_is_capped(live_server: LiveServer) -> None:
             time.sleep(0.1)
     else:
         pytest.fail("stream slots were not released")
+
+
+# ------------------------------------------------------------------------------------------------- issue 19
+def test_sparse_or_long_timestamps_are_refused_before_resampling(live_server: LiveServer) -> None:
+    """A 3-frame body with t = [0, 1e6, 2e6] used to ask for a 14 GiB resampling buffer."""
+    hand = [[[0.5, 0.5, 0.0]] * 21]
+    r = httpx.post(live_server.url + "/v1/predict", headers=KEY,
+                   json={"streams": {"right_hand": hand * 3}, "t": [0.0, 1e6, 2e6]})
+    assert r.status_code == 422 and "between two frames, over the 60 s limit" in r.json()["detail"]
+    r = httpx.post(live_server.url + "/v1/predict", headers=KEY,
+                   json={"streams": {"right_hand": hand * 4}, "t": [0.0, 50.0, 100.0, 150.0]})
+    assert r.status_code == 413 and "span 150 s, over the 120 s limit" in r.json()["detail"]
+
+
+def test_a_long_pause_in_a_stream_costs_one_frame_of_work(live_server: LiveServer, hand_clip: tuple) -> None:
+    """A jump of t_ms by hours used to keep a server thread resampling for minutes; now the stream restarts."""
+    name, frames, _ = hand_clip
+    with ws_connect(live_server) as ws:
+        t0 = time.monotonic()
+        for i, t_ms in enumerate([1, 34, 10_000_000, 10_000_033, 10**12]):
+            ws.send(json.dumps({"type": "landmarks", "seq": i, "t_ms": t_ms,
+                                "streams": {name: np.round(frames[i], 5).tolist()}}))
+            reply = json.loads(ws.recv(timeout=30))
+            assert reply["type"] == "frame" and reply["seq"] == i
+        assert time.monotonic() - t0 < 10
+        ws.send(json.dumps({"type": "landmarks", "t_ms": 10**14, "streams": {}}))
+        assert "t_ms" in json.loads(ws.recv(timeout=30))["detail"]

@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
 
-from gestura.errors import ModelFileError  # noqa: E402
+from gestura.errors import ConfigError, ModelFileError  # noqa: E402
 from gestura.models import config_class, create_model, list_models  # noqa: E402
 from gestura.serving.export import PARITY_ATOL, check_parity, export_onnx, load_onnx  # noqa: E402
 
@@ -79,3 +79,24 @@ def test_exported_artifact_runs_under_the_onnx_engine(tiny_artifact: Path, tmp_p
     onnx_rec = Recognizer.from_file(tmp_path, RecognizerOptions(engine="onnx"))
     p_torch, p_onnx = torch_rec.predict_proba(seq), onnx_rec.predict_proba(seq)
     assert np.allclose(p_torch, p_onnx, atol=1e-5) and p_torch.std() > 0
+
+
+def test_export_does_not_overwrite_another_model(tiny_artifact: Path, tmp_path: Path) -> None:
+    """Issue 19 item 3: export must not replace a different model in --out (its own folder is fine)."""
+    import hashlib
+
+    from gestura.artifact import ModelBundle
+    from gestura.features.pipeline import FeaturePipeline
+    from gestura.models import create_model
+
+    pipe = FeaturePipeline("feature-schema-v1")
+    other = ModelBundle(model=create_model("lstm", input_dim=pipe.dim, num_classes=2, units=(4,), dense=(4,)),
+                        pipeline=pipe, labels=["a", "b"], window=8).save(tmp_path / "other", card=False)
+    before = hashlib.sha256((other / "model.safetensors").read_bytes()).hexdigest()
+    with pytest.raises(ConfigError, match="already holds another model"):
+        export_onnx(tiny_artifact, other)
+    assert hashlib.sha256((other / "model.safetensors").read_bytes()).hexdigest() == before
+    assert not (other / "model.onnx").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match="not a folder"):
+        export_onnx(tiny_artifact, tmp_path / "file")

@@ -52,3 +52,17 @@ def test_cli_options_layer_between_file_and_set(tmp_path: Path) -> None:
                                             "data.path": tmp_path, "out_dir": None})
     assert cfg.schedule.epochs == 2 and cfg.seed == 5 and cfg.model.name == "transformer"
     assert cfg.data.path == str(tmp_path) and cfg.out_dir is None
+
+
+@pytest.mark.parametrize("item, needle", [
+    ("split.window=0", "split.window: Input should be greater than or equal to 1"),
+    ("split.window=1000000000000", "split.window: Input should be less than or equal to 4096"),
+    ("split.stride=-3", "split.stride"),
+    ("optim.batch_size=10000000", "optim.batch_size: Input should be less than or equal to 65536"),
+    ("split.test_fraction=nan", "split.test_fraction"),
+    ("split.val_fraction=-1", "split.val_fraction"),
+])
+def test_sizes_in_run_configs_are_bounded(item: str, needle: str) -> None:
+    """Issue 19 item 1: sizes that reach an allocation are bounded where they enter (the run config)."""
+    with pytest.raises(ConfigError, match=needle.replace("(", r"\(")):
+        load_config(None, [item])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,46 @@ def test_enroll_from_a_video_records_prompts_on_the_video_clock(shared_datasets,
     info = enroll(DEFAULT_ARTIFACT, str(video), tmp_path / "me", k=1, seed=0)
     assert info["takes"] > 0
     assert ModelBundle.load(tmp_path / "me").labels == ModelBundle.load(DEFAULT_ARTIFACT).labels
+
+
+# ---------------------------------------------------------------------------------------------- issue 19
+def _small_model(path: Path) -> Path:
+    from gestura.artifact import ModelBundle
+    from gestura.features.pipeline import FeaturePipeline
+    from gestura.models import create_model
+
+    pipe = FeaturePipeline("feature-schema-v1")
+    m = create_model("lstm", input_dim=pipe.dim, num_classes=2, units=(4,), dense=(4,))
+    return ModelBundle(model=m, pipeline=pipe, labels=["fist", "unknown"], window=8).save(path, card=False)
+
+
+@pytest.mark.parametrize("where, needle", [
+    ("same", "is the --artifact being personalised"),
+    ("other_model", "already holds a model; pass --overwrite"),
+    ("file", "exists and is not a folder"),
+])
+def test_enroll_refuses_to_write_into_its_input_or_over_a_model(tmp_path: Path, where: str, needle: str) -> None:
+    import hashlib
+
+    from gestura.errors import ConfigError
+    from gestura.training.enroll import enroll
+
+    art = _small_model(tmp_path / "art")
+    out = {"same": art, "other_model": _small_model(tmp_path / "other"), "file": tmp_path / "f"}[where]
+    if where == "file":
+        out.write_text("x")
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in art.iterdir()}
+    with pytest.raises(ConfigError, match=needle):
+        enroll(art, str(tmp_path / "no-such-source"), out, k=2)
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in art.iterdir()} == before
+
+
+def test_enroll_k_zero_is_refused(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gestura.cli import app
+
+    art = _small_model(tmp_path / "art")
+    res = CliRunner().invoke(app, ["enroll", "--artifact", str(art), "--source", str(tmp_path), "--out",
+                                   str(tmp_path / "me"), "-k", "0"])
+    assert res.exit_code == 2 and "-k 0: out of bounds" in res.stderr and not (tmp_path / "me").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -120,12 +121,22 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
 
     path = Path(path)
     _check_file(path)
+    from gestura.limits import MAX_IMAGE_PIXELS
+
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():  # PIL's bomb warning: the size is checked below, against a lower bound
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img_file = Image.open(path)
+        with img_file as img:
+            w, h = img.size
+            if w * h > MAX_IMAGE_PIXELS:  # from the header, before any pixel is decoded
+                raise InputError(f"{path}: image of {w}x{h} pixels exceeds the {MAX_IMAGE_PIXELS:,}-pixel limit")
             img = ImageOps.exif_transpose(img)
             return np.asarray(img.convert("RGB"), dtype=np.uint8)
     except UnidentifiedImageError:
         raise InputError(f"{path}: not a readable image (unknown or corrupt format)") from None
+    except Image.DecompressionBombError:
+        raise InputError(f"{path}: image too large to decode safely (decompression bomb check)") from None
     except (OSError, ValueError, SyntaxError) as err:
         raise InputError(f"{path}: unreadable image ({err})") from None
 

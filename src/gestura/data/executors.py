@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from gestura.errors import ConfigError
+from gestura.limits import MAX_WORKERS, check_number
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -99,8 +100,7 @@ def map_files(fn: Callable[[T], R], items: Sequence[T], workers: int = 1, progre
     finishes (for console lines). `in_process=True` runs everything in this process, without silencing output.
     `engine="ray"` runs on Ray (see the module docstring); `num_cpus` sizes a local cluster (default `workers`).
     """
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+    check_number(workers, "--workers", low=1, high=MAX_WORKERS, integer=True)
     if engine not in ENGINES:
         raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     results: list[R | None] = [None] * len(items)

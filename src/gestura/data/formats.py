@@ -31,6 +31,7 @@ import numpy as np
 from gestura.errors import InputError
 from gestura.io import write_text
 from gestura.landmarks.sequence import HAND_STREAMS, LandmarkSequence
+from gestura.limits import MAX_FPS
 
 FORMATS = ("seed003", "mp_data", "kazuhito_point_history", "kazuhito_keypoint")
 DEFAULT_FPS = 30.0
@@ -323,8 +324,9 @@ def _apply_meta_fps(seq: LandmarkSequence, path: Path, row: dict[str, str]) -> L
         fps = float(row["fps"])
     except ValueError:
         raise InputError(f"{path.parent / 'meta.csv'}: fps {row['fps']!r} of {seq.video_id} is not a number") from None
-    if not np.isfinite(fps) or fps <= 0:
-        raise InputError(f"{path.parent / 'meta.csv'}: fps {row['fps']!r} of {seq.video_id} must be positive")
+    if not np.isfinite(fps) or fps <= 0 or fps > MAX_FPS:
+        raise InputError(f"{path.parent / 'meta.csv'}: fps {row['fps']!r} of {seq.video_id} must be positive "
+                         f"and <= {MAX_FPS:g}")
     has_t = not np.allclose(seq.t, np.arange(seq.n_frames) / seq.fps)
     return replace(seq, fps=fps, t=seq.t if has_t else np.arange(seq.n_frames, dtype=np.float64) / fps)
 
@@ -380,6 +382,8 @@ def read_mp_data(root: Path) -> list[LandmarkSequence]:
                     a = np.load(f, allow_pickle=False)
                 except Exception as err:
                     raise InputError(f"{f}: not a readable .npy file ({type(err).__name__})") from None
+                if a.dtype.kind not in "iuf":
+                    raise InputError(f"{f}: expected numbers, got {a.dtype} values")
                 if a.ndim != 1 or a.shape[0] not in _MP_LAYOUTS:
                     raise InputError(f"{f}: expected 1662 or 2172 values per frame, got shape {a.shape}")
                 if rows and a.shape != rows[0].shape:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gestura.errors import ConfigError, InputError
 from gestura.io import read_json, write_json
+from gestura.limits import check_fraction, check_window
 
 GROUP_KEYS = ("subject", "session", "episode", "video")
 ALIASES = {"recorded_by": "subject", "person": "subject", "signer": "subject", "video_id": "video",
@@ -41,7 +43,10 @@ class Split:
                 "groups": self.groups, "train": self.train, "val": self.val, "test": self.test}
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write `splits.json` atomically."""
+        """Write `splits.json` atomically (a folder given as the path is one `InputError`)."""
+        if Path(path).is_dir():
+            raise InputError(f"{path}: is a folder; give the splits.json file to write")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         write_json(path, self.to_dict())
 
     @classmethod
@@ -56,6 +61,9 @@ class Split:
             raise InputError(f"{path}: not a splits file (missing/bad {err})") from None
         if set(sp.train) & set(sp.test) or set(sp.train) & set(sp.val) or set(sp.val) & set(sp.test):
             raise InputError(f"{path}: a sequence id appears in more than one split")
+        for name in ("window", "stride"):
+            if getattr(sp, name) is not None:
+                check_window(getattr(sp, name), f"{path}: {name}", InputError)
         return sp
 
     def part_of(self, ids: Sequence[str], which: str) -> np.ndarray:
@@ -126,6 +134,14 @@ def make_split(sequences: Sequence[Any], *, group_by: str | None = None, test_fr
     names the key `test_groups` refer to when it differs from `group_by` (hold out person X, draw validation
     sessions among the others).
     """
+    check_fraction(test_fraction, "split.test_fraction", error=InputError)
+    check_fraction(val_fraction, "split.val_fraction", error=InputError)
+    if test_fraction + val_fraction >= 1:
+        raise InputError(f"split: test_fraction {test_fraction:g} + val_fraction {val_fraction:g} leave nothing "
+                         "to train on (their sum must be < 1)")
+    for name, value in (("window", window), ("stride", stride)):
+        if value is not None:
+            check_window(value, f"split.{name}", InputError)
     if len(sequences) == 0:
         raise InputError("empty dataset: nothing to split")
     ids = [s.video_id for s in sequences]

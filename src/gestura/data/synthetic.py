@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from gestura.data.formats import LandmarkDataset, write_seed003
-from gestura.errors import InputError
+from gestura.errors import ConfigError, InputError
 from gestura.landmarks.sequence import LandmarkSequence
 
 PRESENTATION_CLASSES = (
@@ -589,7 +589,18 @@ def make_stream_dataset(n_subjects: int = 2, n_sessions: int = 2, reps: int = 2,
 def write_synthetic(out_dir: str | Path, n_subjects: int = 4, n_per_class: int = 5, seed: int = 0,
                     fps: float = 30.0, *, sessions: int = 0) -> Path:
     """Write `make_dataset(...)` (or, with `sessions` > 0, `make_stream_dataset(...)` with `n_per_class`
-    prompts per class) in the seed-003 layout so it reads back like real data."""
+    prompts per class) in the seed-003 layout so it reads back like real data.
+
+    `fps` and the total frame count are checked against `gestura.limits` before anything is generated."""
+    from gestura.limits import MAX_SYNTH_FRAMES, check_fps
+
+    fps = check_fps(fps, "--fps")
+    classes = len(STREAM_CLASSES) if sessions > 0 else len(PRESENTATION_CLASSES)
+    per_clip = 12.0 * fps if sessions > 0 else round(fps)  # a prompt of a session spans several seconds
+    total = float(n_subjects) * max(sessions, 1) * n_per_class * classes * per_clip
+    if total > MAX_SYNTH_FRAMES:
+        raise ConfigError(f"--subjects {n_subjects} x --per-class {n_per_class} at --fps {fps:g} would generate "
+                          f"about {total:.3g} frames, over the {MAX_SYNTH_FRAMES:,}-frame limit")
     if sessions > 0:
         ds = make_stream_dataset(n_subjects, sessions, reps=n_per_class, seed=seed)
     else:

@@ -80,6 +80,9 @@ def explain_window(model: Any, x: np.ndarray, mask: np.ndarray | None = None, *,
                    n_joints: int | None = None, blocks: Mapping[str, slice] | None = None,
                    target: int | None = None, steps: int = 32) -> Explanation:
     """Integrated gradients for one window, aggregated into a heatmap (see `attribution_rows`)."""
+    from gestura.limits import MAX_IG_STEPS, check_number
+
+    check_number(steps, "--steps", low=2, high=MAX_IG_STEPS, integer=True)
     attr, tgt, proba = integrated_gradients(model, x, mask, target, steps)
     heat, names = attribution_rows(attr, n_joints=n_joints, blocks=blocks)
     total = heat.sum()

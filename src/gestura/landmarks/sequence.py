@@ -18,6 +18,7 @@ import numpy as np
 from gestura.errors import InputError
 from gestura.io import read_npz, write_npz
 from gestura.landmarks.skeleton import STREAM_SKELETONS
+from gestura.limits import MAX_FPS, MAX_FRAME_GAP_SECONDS, MAX_SEQUENCE_SECONDS, check_number
 
 HAND_STREAMS = ("left_hand", "right_hand")
 
@@ -62,9 +63,14 @@ class LandmarkSequence:
         name = source or str(meta.get("video_id", "")) or "<sequence>"
         arrs: dict[str, np.ndarray] = {}
         for key, arr in streams.items():
-            a = np.asarray(arr, dtype=np.float32)
+            a = _numeric(arr, f"{name}: stream {key!r}", np.float32)
             if a.ndim != 3:
                 raise InputError(f"{name}: stream {key!r} must be (T, J, C), got shape {a.shape}")
+            if a.shape[0] == 0:
+                raise InputError(f"{name}: stream {key!r} has no frames (shape {a.shape})")
+            if not 2 <= a.shape[2] <= 4:
+                raise InputError(f"{name}: stream {key!r} has {a.shape[2]} values per point, expected 2 to 4 "
+                                 "(x, y, z, visibility)")
             arrs[key] = a
         if not arrs:
             raise InputError(f"{name}: no landmark streams")
@@ -79,17 +85,30 @@ class LandmarkSequence:
             skel = STREAM_SKELETONS.get(key)
             if skel is not None and a.shape[1] != skel.n_joints:
                 raise InputError(f"{name}: stream {key!r} has {a.shape[1]} joints, expected {skel.n_joints}")
-        if not np.isfinite(fps) or fps <= 0:
-            raise InputError(f"{name}: fps must be positive, got {fps}")
+        fps = check_number(fps, f"{name}: fps", low=0, low_open=True, high=MAX_FPS, error=InputError)
         if present is None:
             pres = {k: np.abs(a).reshape(n, -1).sum(axis=1) > 0 for k, a in arrs.items()}
         else:
-            pres = {k: np.asarray(present[k], dtype=bool).reshape(n) for k in arrs}
-        times = np.arange(n, dtype=np.float64) / fps if t is None else np.asarray(t, dtype=np.float64).reshape(-1)
+            pres = {}
+            for k in arrs:
+                p = np.asarray(present[k]) if k in present else None
+                if p is None or p.dtype.kind not in "biuf" or p.size != n:
+                    raise InputError(f"{name}: present[{k!r}] must be {n} booleans, got "
+                                     f"{'nothing' if p is None else f'{p.dtype} {p.shape}'}")
+                pres[k] = p.astype(bool).reshape(n)
+        times = np.arange(n, dtype=np.float64) / fps if t is None else \
+            _numeric(t, f"{name}: timestamps t", np.float64).reshape(-1)
         if times.shape[0] != n:
             raise InputError(f"{name}: {times.shape[0]} timestamps for {n} frames")
+        if not np.isfinite(times).all():
+            raise InputError(f"{name}: timestamps t have NaN/inf in {int((~np.isfinite(times)).sum())} of {n} "
+                             "frames")
         if n > 1 and np.any(np.diff(times) <= 0):
             raise InputError(f"{name}: timestamps are not strictly increasing")
+        if n > 1 and (gap := float(np.max(np.diff(times)))) > MAX_FRAME_GAP_SECONDS:
+            raise InputError(f"{name}: {gap:.3g} s between two frames, over the {MAX_FRAME_GAP_SECONDS:g} s limit")
+        if n > 1 and (span := float(times[-1] - times[0])) > MAX_SEQUENCE_SECONDS:
+            raise InputError(f"{name}: timestamps span {span:.3g} s, over the {MAX_SEQUENCE_SECONDS:g} s limit")
         fl = meta.pop("frame_labels", None)
         if fl is not None:
             fl = np.asarray(fl, dtype=str)
@@ -154,14 +173,34 @@ class LandmarkSequence:
         streams = {k: v for k, v in data.items() if k in STREAM_SKELETONS or k == "index_tip"}
         if not streams:
             raise InputError(f"{path}: no landmark arrays (expected pose/left_hand/right_hand/face)")
-        fps = float(data["fps"]) if "fps" in data else 30.0
+        fps: object = 30.0
+        if "fps" in data:
+            f = data["fps"]
+            if f.size != 1 or f.dtype.kind not in "iuf":
+                raise InputError(f"{path}: fps must be one number, got {f.dtype} {f.shape}")
+            fps = float(f.reshape(-1)[0])
         present = None
         if "present" in data and "present_streams" in data:
             cols = [str(s) for s in data["present_streams"]]
-            present = {k: data["present"][:, cols.index(k)] for k in streams if k in cols}
+            pa = data["present"]
+            if pa.ndim != 2 or pa.shape[1] != len(cols):
+                raise InputError(f"{path}: present must be (T, {len(cols)}) for present_streams {cols}, "
+                                 f"got {pa.shape}")
+            present = {k: pa[:, cols.index(k)] for k in streams if k in cols}
             if len(present) != len(streams):
                 present = None
         hd = {k[len("handedness_"):]: v for k, v in data.items() if k.startswith("handedness_")}
         meta.setdefault("video_id", path.stem)
         return cls.from_arrays(streams, fps, t=data.get("t"), present=present, source=str(path),
                                handedness=hd, **meta)
+
+
+def _numeric(arr: object, what: str, dtype: type) -> np.ndarray:
+    """`arr` as a numeric array of `dtype`; strings, objects and booleans are one `InputError` naming `what`."""
+    try:
+        raw = np.asarray(arr)
+    except ValueError:
+        raise InputError(f"{what}: ragged or not an array") from None
+    if raw.dtype.kind not in "iuf":
+        raise InputError(f"{what}: expected numbers, got {raw.dtype} values")
+    return raw.astype(dtype, copy=False)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from gestura.errors import InputError, ModelFileError
-from gestura.io import read_json, write_json
+from gestura.io import path_inside, read_json, write_json
 
 BOOSTER_FILE = "xgb_stack.json"
 META_FILE = "xgb_stack.meta.json"
@@ -271,8 +271,14 @@ class EnsembleBundle(StackedEnsemble):
         if not isinstance(doc, dict) or doc.get("format") != ENSEMBLE_FORMAT:
             raise ModelFileError(f"{d / ENSEMBLE_FILE}: not a {ENSEMBLE_FORMAT} file")
         try:
-            members = [ModelBundle.load(d / str(m)) for m in doc["members"]]
-            stack = XGBStack.load(d / str(doc["stack"]))
+            where = d / ENSEMBLE_FILE
+            if not isinstance(doc["members"], list):
+                raise ModelFileError(f"{where}: members: expected a list of folders")
+            paths = [path_inside(d, m, f"{where}: members[{i}]", ModelFileError)
+                     for i, m in enumerate(doc["members"])]
+            stack_dir = path_inside(d, doc["stack"], f"{where}: stack", ModelFileError)
+            members = [ModelBundle.load(p) for p in paths]
+            stack = XGBStack.load(stack_dir)
             return cls(members, stack, doc["labels"], bool(doc.get("use_statistics", True)), doc.get("meta"))
         except (KeyError, TypeError) as err:
             raise ModelFileError(f"{d / ENSEMBLE_FILE}: missing or bad field {err}") from None

@@ -40,16 +40,19 @@ class ArtifactSpec:
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> ArtifactSpec:
         """Read an artifact folder's `model.json` (no torch import)."""
-        from gestura.artifact import read_model_json
+        from gestura.artifact import META, parse_model_doc, read_model_json
         from gestura.errors import GesturaError
         from gestura.features.pipeline import FeaturePipeline
 
         doc = read_model_json(path)
+        d = Path(path)
+        if not isinstance(doc, dict):
+            raise ModelFileError(f"{path}: not a gestura model file")
+        spec = parse_model_doc(d if d.is_file() else d / META, doc)
         try:
-            pipe = FeaturePipeline.from_dict(doc["features"]["pipeline"])
-            return cls(labels=[str(x) for x in doc["labels"]], pipeline=pipe, window=int(doc["window"]),
-                       stride=int(doc.get("stride", 1)), thresholds=dict(doc.get("thresholds") or {}),
-                       resample_fps=doc.get("resample_fps"), meta=dict(doc.get("meta") or {}))
+            pipe = FeaturePipeline.from_dict(spec["features"]["pipeline"])
+            return cls(labels=spec["labels"], pipeline=pipe, window=spec["window"], stride=spec["stride"],
+                       thresholds=spec["thresholds"], resample_fps=spec["resample_fps"], meta=spec["meta"])
         except GesturaError as err:
             raise ModelFileError(f"{path}: {err}") from None
         except (KeyError, TypeError, ValueError) as err:
@@ -84,7 +87,7 @@ class OnnxEngine:
     """`model.onnx` under onnxruntime; labels and pipeline from the `model.json` beside it."""
 
     def __init__(self, artifact: str | os.PathLike[str], num_threads: int = 1) -> None:
-        from gestura.serving.export import ONNX_FILE, load_onnx
+        from gestura.serving.export import ONNX_FILE, check_onnx_weights, load_onnx
 
         d = Path(artifact)
         d = d.parent if d.is_file() else d
@@ -94,9 +97,19 @@ class OnnxEngine:
         self.spec = ArtifactSpec.from_json(d)
         self.labels = self.spec.labels
         self.model = load_onnx(onnx_path, num_threads=max(1, num_threads))
+        check_onnx_weights(self.model, _weights_sha(d),
+                           len(self.labels))
 
     def predict_proba(self, x: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         return np.asarray(self.model.predict_proba(x, mask), dtype=np.float32)
+
+
+def _weights_sha(folder: Path) -> str:
+    from gestura.artifact import read_model_json
+
+    doc = read_model_json(folder)
+    weights = doc.get("weights") if isinstance(doc, dict) else None
+    return str(weights.get("sha256", "")) if isinstance(weights, dict) else ""
 
 
 def load_engine(artifact: str | os.PathLike[str], engine: str = "torch", num_threads: int = 1) -> Any:

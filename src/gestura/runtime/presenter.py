@@ -26,6 +26,7 @@ is installed; otherwise export the PDF to images), or `make_demo_slides` (genera
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hmac
 import os
 import shutil
@@ -72,7 +73,7 @@ class SlideDeck:
         if exe is None:
             raise InputError(f"{pdf}: rendering a PDF needs pdftoppm (apt-get install poppler-utils); "
                              "or export the slides as images and pass the folder")
-        out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="gestura-slides-"))
+        out = Path(out_dir) if out_dir else _private_temp_dir()
         out.mkdir(parents=True, exist_ok=True)
         res = subprocess.run([exe, "-png", "-r", "96", str(pdf), str(out / "slide")], capture_output=True,
                              text=True, timeout=300)
@@ -84,7 +85,7 @@ class SlideDeck:
     def open(cls, path: str | os.PathLike[str] | None) -> SlideDeck:
         """A folder, a PDF, or (None) generated demo slides."""
         if path is None:
-            return cls.from_folder(make_demo_slides(Path(tempfile.mkdtemp(prefix="gestura-slides-"))))
+            return cls.from_folder(make_demo_slides(_private_temp_dir()))
         p = Path(path)
         return cls.from_pdf(p) if p.suffix.lower() == ".pdf" else cls.from_folder(p)
 
@@ -138,6 +139,13 @@ def resume_hint(command_map: Any = None) -> str:
         if command == "start_presentation":
             return f"{GESTURE_NAMES.get(label, (label.replace('_', ' '), ''))[0]} to resume"
     return "press the right arrow to resume"
+
+
+def _private_temp_dir() -> Path:
+    """A `gestura-slides-*` temp folder removed when the process exits (one per deck; none left behind)."""
+    out = Path(tempfile.mkdtemp(prefix="gestura-slides-"))
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
+    return out
 
 
 def make_demo_slides(out_dir: str | os.PathLike[str], n: int = 5, size: tuple[int, int] = (1280, 720),

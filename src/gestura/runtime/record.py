@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gestura.errors import InputError
+from gestura.limits import MAX_RECORD_SECONDS, check_number
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ def record_takes(source: Any, label: str, count: int, out: str | Path, *, take_s
         raise InputError(f"label {label!r}: use letters, digits, '_' or '-' only")
     if count < 1:
         raise InputError(f"count must be >= 1, got {count}")
+    check_number(take_s, "--seconds", low=0, low_open=True, high=MAX_RECORD_SECONDS, error=InputError)
+    check_number(countdown_s, "--countdown", low=0, high=MAX_RECORD_SECONDS, error=InputError)
     out = Path(out)
     existing = []
     if out.is_dir() and any(out.glob("*.npz")):

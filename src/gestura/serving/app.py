@@ -23,14 +23,11 @@ import io
 import json
 import logging
 import os
+import re
 import tempfile
-import threading
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
-from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +44,7 @@ from gestura import __version__
 from gestura.errors import ConfigError, GesturaError, InputError, ModelFileError, SchemaError
 from gestura.serving.metrics import Metrics
 from gestura.serving.predictor import ServicePredictor, StreamResult
+from gestura.serving.video import DisconnectWatch, VideoPool, extract_video
 from gestura.serving.schemas import (
     ErrorOut,
     FrameIn,
@@ -138,10 +136,12 @@ def create_app(
     """Build the service around an artifact folder (loaded with `Recognizer.from_file(engine=...)`), a
     `Recognizer`, or a `ServicePredictor`. `api_key` guards every `/v1` route and `/metrics`
     (`X-API-Key` header; WebSocket also `?api_key=`)."""
+    if api_key is not None and not api_key.strip():
+        raise ConfigError("api_key is empty; an empty key would authenticate anyone (pass None for no auth)")
     limits = limits or ServiceLimits()
     predictor = source if isinstance(source, ServicePredictor) else ServicePredictor.create(source, engine=engine)
     metrics = Metrics()
-    video_pool = _VideoPool(limits.max_video_jobs)
+    video_pool = VideoPool(limits.max_video_jobs)
     state: dict[str, int] = {"ws": 0}
 
     @asynccontextmanager
@@ -156,6 +156,7 @@ def create_app(
         summary="Hand-gesture and isolated-sign recognition from landmarks, over HTTP and WebSocket.",
         lifespan=lifespan,
     )
+    app.add_middleware(DisconnectWatch, path=VIDEO_PATH)  # type: ignore[arg-type]  # inner: sees the body end
     app.add_middleware(BodyLimitMiddleware, limits=limits)  # type: ignore[arg-type]
     app.state.predictor = predictor
     app.state.metrics = metrics
@@ -226,6 +227,9 @@ def create_app(
         if n > limits.max_frames:
             raise HTTPException(status_code=413, detail=f"{n} frames exceed the {limits.max_frames}-frame limit")
         seq = _sequence_from_body(body)
+        if (span := float(seq.t[-1] - seq.t[0])) > limits.max_sequence_seconds:
+            raise HTTPException(status_code=413, detail=(
+                f"timestamps span {span:.3g} s, over the {limits.max_sequence_seconds:g} s limit"))
         t0 = time.perf_counter()
         pred = await asyncio.to_thread(predictor.predict, seq)
         dt = time.perf_counter() - t0
@@ -235,8 +239,8 @@ def create_app(
 
     @app.post(VIDEO_PATH, response_model=PredictResponse, responses=_ERRORS, tags=["predict"],
               dependencies=[Depends(require_key)])
-    async def predict_video(video: UploadFile = File(..., description="A video file (mp4, webm, avi...).")) -> (
-            PredictResponse):
+    async def predict_video(request: Request, video: UploadFile = File(
+            ..., description="A video file (mp4, webm, avi...).")) -> PredictResponse:
         """Extract hand landmarks from an uploaded video with MediaPipe, then classify the clip."""
         with tempfile.TemporaryDirectory(prefix="gestura-upload-") as tmp:
             path = Path(tmp) / "upload.video"  # the client's filename is never used as a path
@@ -251,7 +255,12 @@ def create_app(
             if size == 0:
                 raise HTTPException(status_code=422, detail="video upload is empty")
             t0 = time.perf_counter()
-            seq = await video_pool.run(extract_video, path, limits)
+            gone = request.scope.get("state", {}).get("client_gone")
+
+            async def disconnected() -> bool:
+                return bool(gone is not None and gone.is_set())
+
+            seq = await video_pool.run_cancellable(extract_video, path, limits, disconnected)
             pred = await asyncio.to_thread(predictor.predict, seq)
             dt = time.perf_counter() - t0
         _count_prediction(metrics, pred, "video")
@@ -365,7 +374,8 @@ class _StreamSession:
             except (binascii.Error, ValueError):
                 raise InputError("data is not valid base64") from None
             return await self._jpeg(jpeg, t_ms, frame.seq)
-        streams = {k: np.asarray(v, dtype=np.float32) for k, v in (frame.streams or {}).items()}
+        streams = frame_arrays(frame)
+        await self._gap(t_ms)
         self.last_t = t_ms
         result = await asyncio.to_thread(self.state.push_landmarks, streams, t_ms)
         return _frame_out(result, frame.seq, t_ms)
@@ -374,6 +384,7 @@ class _StreamSession:
         if t_ms <= self.last_t:
             t_ms = self.last_t + 1
         rgb = _decode_jpeg(data, self.limits.max_jpeg_pixels)
+        await self._gap(t_ms)
         self.last_t = t_ms
         if self.tracker is None:
             from gestura.landmarks.mediapipe_backend import MediaPipeHands
@@ -384,6 +395,12 @@ class _StreamSession:
         out = _frame_out(result, seq, t_ms)
         out.landmarks = {k: np.asarray(v).round(4).tolist() for k, v in lf.streams.items() if v is not None}
         return out
+
+    async def _gap(self, t_ms: int) -> None:
+        """After a pause longer than `max_stream_gap_ms` the stream starts afresh, so one frame never makes the
+        recognizer fill minutes (or, from a hostile client, days) of resampled frames."""
+        if self.last_t >= 0 and t_ms - self.last_t > self.limits.max_stream_gap_ms:
+            await asyncio.to_thread(self.state.reset)
 
     def _track(self, rgb: np.ndarray, t_ms: int) -> LandmarkFrame:
         from gestura.capture.frame import Frame
@@ -396,6 +413,17 @@ class _StreamSession:
     def close(self) -> None:
         if self.tracker is not None:
             self.tracker.close()
+
+
+def frame_arrays(frame: FrameIn) -> dict[str, np.ndarray]:
+    """The `(J, C)` arrays of a streamed landmarks frame; ragged points are one `InputError` line."""
+    out = {}
+    for k, v in (frame.streams or {}).items():
+        try:
+            out[k] = np.asarray(v, dtype=np.float32)
+        except ValueError:
+            raise InputError(f"streams.{k}: ragged points (every point needs the same number of values)") from None
+    return out
 
 
 def _frame_out(result: StreamResult, seq: int | None, t_ms: int) -> FrameOut:
@@ -427,89 +455,7 @@ def _decode_jpeg(data: bytes, max_pixels: int) -> np.ndarray:
         raise InputError(f"not a decodable JPEG frame ({type(err).__name__})") from None
 
 
-# ---------------------------------------------------------------------------------------------- video
-def extract_video(path: Path, limits: ServiceLimits) -> LandmarkSequence:
-    """Decode an uploaded video and run MediaPipe Hands on every frame: file -> `LandmarkSequence`.
-
-    Stops with `InputError` as soon as the video runs past `max_video_seconds` or a frame is larger than
-    `max_video_pixels`, so a long or huge upload costs no more than the limit.
-    """
-    from gestura.capture.sources import VideoFile
-    from gestura.landmarks.backend import sequence_from_frames
-    from gestura.landmarks.mediapipe_backend import MediaPipeHands
-
-    frames = []
-    try:
-        src = VideoFile(path)
-    except GesturaError:
-        raise InputError("upload is not a readable video") from None
-    with src, MediaPipeHands(max_hands=2, mirror=False) as hands:
-        fps = src.fps
-        for frame in src:
-            w, h = frame.size
-            if w * h > limits.max_video_pixels:
-                raise InputError(f"video frames of {w}x{h} exceed the {limits.max_video_pixels}-pixel limit")
-            if frame.t_ms / 1000 > limits.max_video_seconds:
-                raise InputError(f"video is longer than the {limits.max_video_seconds:g} s limit")
-            frames.append(hands.process(frame))
-    if not frames:
-        raise InputError("upload is not a readable video (no frames decoded)")
-    return sequence_from_frames(frames, fps=fps, stream_names=("left_hand", "right_hand"), source="upload")
-
-
 # ---------------------------------------------------------------------------------------------- helpers
-class _VideoPool:
-    """Video extraction in worker processes (spawned on first use, `max_video_jobs` of them, 10 nice levels
-    down). Decoding and MediaPipe hold the GIL for long stretches, which in-process would stall every live
-    stream's 33 ms frame budget; and a decoder crash on a hostile file kills a worker, not the server
-    (the pool is rebuilt and the upload gets a 422)."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def _get(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
-                                                 initializer=_init_worker, initargs=(os.getpid(),))
-            return self._pool
-
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        pool = self._get()
-        try:
-            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
-        except BrokenProcessPool:
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise InputError("video could not be decoded (the extraction worker crashed)") from None
-
-    def shutdown(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _init_worker(parent_pid: int) -> None:
-    """Worker start: lower the priority, and exit as soon as the server process is gone (a killed server must
-    not leave extraction workers behind)."""
-    try:
-        os.nice(10)
-    except OSError:
-        pass
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="gestura-parent-watch", daemon=True).start()
-
-
 def _sequence_from_body(body: SequenceIn) -> LandmarkSequence:
     from gestura.landmarks.sequence import LandmarkSequence
 
@@ -559,7 +505,8 @@ def _one_line(errors: Any) -> str:
         loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
         parts.append(f"{loc}: {e.get('msg', 'invalid')}")
     more = len(list(errors)) - 3
-    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+    text = "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], text)  # client keys stay on one line
 
 
 def _mount_presenter(app: FastAPI, api_key: str | None, predictor: ServicePredictor) -> Any:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gestura.errors import ConfigError, ModelFileError
+from gestura.errors import ConfigError, GesturaError, ModelFileError
 from gestura.io import atomic_write, read_json, write_json
 
 if TYPE_CHECKING:
@@ -229,6 +229,8 @@ def export_onnx(
     import torch
 
     out = Path(out_dir)
+    if isinstance(bundle_or_model, (str, os.PathLike)):
+        _check_out(Path(bundle_or_model), out)
     out.mkdir(parents=True, exist_ok=True)
     model, win, src_dir, bundle = _resolve(bundle_or_model)
     win = window or win or 32
@@ -260,13 +262,15 @@ def export_onnx(
             attempts.append(f"{exporter}/{'batch+time' if dyn_time else 'batch'}: {type(err).__name__}: {msg}")
             Path(tmp).unlink(missing_ok=True)
             continue
-        _stamp(tmp, name=name, exporter=exporter, dynamic_time=dyn_time, window=win, input_dim=feat_dim)
+        _copy_sidecars(src_dir, bundle, out)  # first: saving a bundle removes a stale model.onnx there
+        sha = _weights_sha(out) if (src_dir is not None or bundle is not None) else ""
+        _stamp(tmp, name=name, exporter=exporter, dynamic_time=dyn_time, window=win, input_dim=feat_dim,
+               weights_sha256=sha)
         os.replace(tmp, target)
-        _copy_sidecars(src_dir, bundle, out)
         used_opset = opset if exporter == "dynamo" else min(opset, TORCHSCRIPT_MAX_OPSET)
         report = ExportReport(path=target, model=name, exporter=exporter, dynamic_time=dyn_time, opset=used_opset,
                               max_abs_diff=float(worst), attempts=tuple(attempts))
-        write_json(out / "onnx_export.json", report.to_dict())
+        write_json(out / "onnx_export.json", {**report.to_dict(), "weights_sha256": sha})
         return report
     raise ModelFileError(f"{out / ONNX_FILE}: could not export model {name!r} to ONNX; " + " | ".join(attempts))
 
@@ -460,6 +464,41 @@ def _stamp(path: Path, **meta: Any) -> None:
         entry.value = json.dumps(value) if not isinstance(value, str) else value
     with atomic_write(path, "wb") as f:
         f.write(proto.SerializeToString())
+
+
+def _check_out(src: Path, out: Path) -> None:
+    """Exporting into the artifact's own folder only adds `model.onnx`; an `--out` that holds another model
+    (other weights) would lose it, so it is refused before anything is written."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder")
+    if not (out / "model.json").is_file() or out.resolve() == src.resolve():
+        return
+    theirs, ours = _weights_sha(out), _weights_sha(src)
+    if theirs != ours or not ours:
+        raise ConfigError(f"--out {out}: already holds another model (other weights); export into an empty "
+                          "folder or into the artifact's own folder")
+
+
+def _weights_sha(folder: Path) -> str:
+    """The weights checksum `model.json` in `folder` records ("" when there is none)."""
+    try:
+        doc = read_json(folder / "model.json")
+        return str(doc["weights"]["sha256"])
+    except (GesturaError, KeyError, TypeError):
+        return ""
+
+
+def check_onnx_weights(onnx: OnnxModel, weights_sha256: str, n_labels: int) -> None:
+    """Refuse a `model.onnx` that was not exported from the weights `model.json` describes: its stamped
+    checksum differs, or (an export older than the stamp) its number of outputs differs from the labels."""
+    stamped = onnx.metadata.get("gestura.weights_sha256")
+    if stamped and weights_sha256 and stamped != weights_sha256:
+        raise ModelFileError(f"{onnx.path}: exported from other weights (sha256 {stamped[:12]}) than model.json "
+                             f"records ({weights_sha256[:12]}); run `gestura export` again")
+    dims = [o.shape[-1] for o in onnx.session.get_outputs() if o.name == "proba" and o.shape]
+    if dims and isinstance(dims[0], int) and dims[0] != n_labels:
+        raise ModelFileError(f"{onnx.path}: gives {dims[0]} scores but model.json has {n_labels} labels "
+                             "(a stale export); run `gestura export` again")
 
 
 def _copy_sidecars(src_dir: Path | None, bundle: Any, out: Path) -> None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_validator
+
+from gestura.limits import MAX_VIDEO_FRAMES
 
 STREAM_NAMES = ("left_hand", "right_hand", "pose", "face", "index_tip")
 """Landmark stream names a client may send (the `LandmarkSequence` vocabulary)."""
 
 StreamName = Literal["left_hand", "right_hand", "pose", "face", "index_tip"]
-Point = Annotated[list[float], Field(min_length=2, max_length=4)]
+Point = Annotated[list[StrictFloat], Field(min_length=2, max_length=4)]
+"""One landmark `[x, y, z(, visibility)]`: JSON numbers only (`"0.5"` and `true` are refused, not coerced)."""
 
 
 class _Strict(BaseModel):
@@ -28,8 +31,14 @@ class ServiceLimits(_Strict):
 
     max_body_bytes: int = Field(4 * 1024 * 1024, gt=0, description="JSON request body cap (bytes).")
     max_frames: int = Field(1800, gt=0, description="Frames per landmark sequence (POST /v1/predict).")
+    max_sequence_seconds: float = Field(120.0, gt=0, description=(
+        "Time span t[-1] - t[0] of one landmark sequence (POST /v1/predict); resampling allocates span x rate."))
+    max_stream_gap_ms: int = Field(5000, gt=0, description=(
+        "A pause longer than this between two streamed frames starts that stream afresh (bounded work per frame)."))
     max_video_bytes: int = Field(32 * 1024 * 1024, gt=0, description="Uploaded video size cap (bytes).")
     max_video_seconds: float = Field(20.0, gt=0, description="Uploaded video duration cap (seconds).")
+    max_video_frames: int = Field(MAX_VIDEO_FRAMES, gt=0, description=(
+        "Frames decoded from one upload, counted whatever the container claims."))
     max_video_pixels: int = Field(1920 * 1080, gt=0, description="Uploaded video frame size cap (W*H).")
     max_ws_message_bytes: int = Field(1024 * 1024, gt=0, description="One WebSocket message cap (bytes).")
     max_jpeg_pixels: int = Field(1280 * 720, gt=0, description="One streamed JPEG frame cap (W*H).")
@@ -42,8 +51,8 @@ class SequenceIn(_Strict):
 
     streams: dict[StreamName, list[list[Point]]] = Field(
         ..., description="Stream name -> T frames of J points [x, y, z(, visibility)].", min_length=1)
-    fps: float = Field(30.0, gt=0, le=1000)
-    t: list[float] | None = Field(None, description="T timestamps in seconds, strictly increasing.")
+    fps: StrictFloat = Field(30.0, gt=0, le=1000)
+    t: list[StrictFloat] | None = Field(None, description="T timestamps in seconds, strictly increasing.")
     present: dict[StreamName, list[bool]] | None = Field(
         None, description="Per-stream (T,) presence; default: a frame of all zeros is absent.")
 
@@ -108,7 +117,7 @@ class FrameIn(_Strict):
     """
 
     type: Literal["landmarks", "jpeg", "reset"] = "landmarks"
-    t_ms: int | None = Field(None, ge=0, description="Capture time; must increase. Default: arrival time.")
+    t_ms: int | None = Field(None, ge=0, le=10**13, description="Capture time; must increase. Default: arrival time.")
     streams: dict[StreamName, list[Point]] | None = None
     data: str | None = Field(None, description="base64 JPEG for type=jpeg.")
     seq: int | None = Field(None, description="Echoed back so clients can match replies to frames.")

@@ -164,8 +164,13 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def restore(ckpt: dict[str, Any], state: TrainState, callbacks: list[Callback]) -> int:
     """Put a checkpoint back into model/optimizer/scheduler/callbacks/RNGs; returns the next epoch."""
-    state.model.load_state_dict(ckpt["model"])
-    state.optimizer.load_state_dict(ckpt["optimizer"])
+    try:
+        state.model.load_state_dict(ckpt["model"])
+        state.optimizer.load_state_dict(ckpt["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as err:
+        first = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
+        raise ModelFileError(f"checkpoint does not fit this model (different --model, --data labels or "
+                             f"features?): {first}") from None
     if state.scheduler is not None and ckpt.get("scheduler"):
         state.scheduler.load_state_dict(ckpt["scheduler"])
     state.history = History.from_dict(ckpt["history"])

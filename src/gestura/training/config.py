@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gestura.errors import ConfigError
+from gestura.limits import MAX_BATCH, MAX_WINDOW
 from gestura.io import read_yaml_mapping
 
 
@@ -53,18 +54,18 @@ class OptimConfig(_Strict):
 
     lr: float = Field(default=1e-3, gt=0)
     weight_decay: float = Field(default=1e-2, ge=0)
-    batch_size: int = Field(default=64, ge=1)
+    batch_size: int = Field(default=64, ge=1, le=MAX_BATCH)
     label_smoothing: float = Field(default=0.1, ge=0, lt=1)
     class_weights: bool = False
     grad_clip: float | None = Field(default=1.0, gt=0)
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
-    accum_steps: int = Field(default=1, ge=1)
+    accum_steps: int = Field(default=1, ge=1, le=1024)
 
 
 class ScheduleConfig(_Strict):
     """Epochs, ReduceLROnPlateau and early stopping, all watching `monitor` on the validation split."""
 
-    epochs: int = Field(default=40, ge=1)
+    epochs: int = Field(default=40, ge=1, le=100_000)
     monitor: Literal["val_loss", "val_accuracy", "val_macro_f1"] = "val_loss"
     patience: int = Field(default=8, ge=1)
     lr_factor: float = Field(default=0.5, gt=0, lt=1)
@@ -88,8 +89,8 @@ class SplitConfig(_Strict):
     test_groups: list[str] | None = None
     test_by: str | None = None
     val_groups: list[str] | None = None
-    window: int | None = Field(default=None, ge=1)
-    stride: int | None = Field(default=None, ge=1)
+    window: int | None = Field(default=None, ge=1, le=MAX_WINDOW)
+    stride: int | None = Field(default=None, ge=1, le=MAX_WINDOW)
     label_rule: Literal["majority", "centre"] = "majority"
     splits_file: str | None = None
 
@@ -143,9 +144,10 @@ class TrainConfig(_Strict):
     transfer: TransferConfig = Field(default_factory=TransferConfig)
     tune: TuneConfig = Field(default_factory=TuneConfig)
     seed: int = 0
-    threads: int = Field(default=2, ge=1)
+    threads: int = Field(default=2, ge=1, le=1024)
     out_dir: str | None = None
     resume: bool = False
+    overwrite: bool = False
     mlflow: bool = False
     progress: bool = True
     distributed: bool = False

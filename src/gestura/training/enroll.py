@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gestura.errors import InputError
+from gestura.errors import ConfigError, InputError
 
 
 @dataclass
@@ -226,6 +226,7 @@ def enroll(
     retune: bool = True,
     seed: int = 0,
     console: Any = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Write a personal artifact to `out`: takes from `source` (webcam index, video file, landmark data), adapt.
 
@@ -235,6 +236,9 @@ def enroll(
     from gestura.artifact import ModelBundle
     from gestura.data.streams import StreamWindowConfig, cut_dataset_windows
 
+    check_enrol_out(artifact, out, overwrite=overwrite)
+    if k < 1:
+        raise ConfigError(f"-k {k}: out of bounds (must be >= 1 take per gesture)")
     bundle = ModelBundle.load(artifact)
     rng = np.random.default_rng(seed)
     streams = _enrol_streams(source, bundle, k, console)
@@ -275,6 +279,20 @@ def enroll(
     res.bundle.meta["enrolment"] = info
     res.bundle.save(out)
     return info
+
+
+def check_enrol_out(artifact: str | Path, out: str | Path, *, overwrite: bool = False) -> None:
+    """Refuse to write the personal artifact into its own source model, or over another model without
+    `overwrite`; checked before any work."""
+    src, dst = Path(artifact), Path(out)
+    src = src.parent if src.is_file() else src
+    if dst.exists() and not dst.is_dir():
+        raise ConfigError(f"--out {dst}: exists and is not a folder")
+    if dst.resolve() == src.resolve():
+        raise ConfigError(f"--out {dst}: is the --artifact being personalised; write the personal model to "
+                          "another folder")
+    if (dst / "model.json").exists() and not overwrite:
+        raise ConfigError(f"--out {dst}: already holds a model; pass --overwrite to replace it")
 
 
 def _enrol_streams(source: str, bundle: Any, k: int, console: Any) -> list[Any]:

@@ -21,6 +21,7 @@ import numpy as np
 from gestura.errors import ConfigError, InputError
 from gestura.io import read_json, write_json
 from gestura.training.config import TrainConfig, save_config
+from gestura.training.run_folder import check_run_dir, open_run_dir, planned_run_dir, run_fingerprint
 
 BASELINES = ("logreg", "knn")
 
@@ -216,15 +217,22 @@ def train_run(cfg: TrainConfig, trial: Any = None) -> Path:
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     prep = prepare(cfg)
-    run_dir = make_run_dir(cfg)
-    (run_dir / "plots").mkdir(exist_ok=True)
-    if ctx.is_main:
-        save_config(cfg, run_dir / "config.yaml")
-        prep.split.save(run_dir / "splits.json")
-    if cfg.model.name in BASELINES:
-        return _baseline_run(cfg, prep, run_dir)
     k = len(prep.labels)
     params = {**cfg.model.params, "input_dim": prep.pipeline.dim, "num_classes": k}
+    model = None
+    if cfg.model.name not in BASELINES and not cfg.transfer.init_from:
+        model = create_model(cfg.model.name, **params)  # a bad model spec fails before anything is written
+    run_dir = planned_run_dir(cfg)
+    fingerprint = run_fingerprint(prep, cfg)
+    if ctx.is_main:
+        check_run_dir(run_dir, cfg, fingerprint)
+        open_run_dir(run_dir, cfg, fingerprint)
+        save_config(cfg, run_dir / "config.yaml")
+        prep.split.save(run_dir / "splits.json")
+    else:
+        (run_dir / "plots").mkdir(parents=True, exist_ok=True)
+    if cfg.model.name in BASELINES:
+        return _baseline_run(cfg, prep, run_dir)
     extra_fit: dict[str, Any] = {}
     t0 = time.perf_counter()
     if cfg.transfer.init_from:
@@ -233,7 +241,6 @@ def train_run(cfg: TrainConfig, trial: Any = None) -> Path:
         model, history, _ = transfer_fit(prep, cfg, run_dir, trial=trial)
         k = len(prep.labels)
     else:
-        model = create_model(cfg.model.name, **params)
         ckpt_dir = run_dir / "checkpoints"
         early = EarlyStopping(cfg.schedule.patience)
         cbs: list[Any] = [early, CSVLogger(run_dir / "metrics.csv")]
@@ -245,8 +252,6 @@ def train_run(cfg: TrainConfig, trial: Any = None) -> Path:
         if cfg.optim.class_weights:
             extra_fit["class_weights"] = class_weights_from(prep.train.targets, k)
         resume = ckpt_dir / "last.pt" if cfg.resume else None
-        if cfg.resume and not (resume and resume.is_file()):
-            raise InputError(f"{ckpt_dir / 'last.pt'}: nothing to resume (no earlier run in {run_dir})")
         history = fit(model, _loader(prep.train, cfg.optim.batch_size, True),
                       _loader(prep.val, 256, False) if prep.val is not None else None, cfg.optim, cfg.schedule,
                       cbs, seed=cfg.seed, resume_from=resume, progress=cfg.progress, ctx=ctx,

@@ -107,3 +107,19 @@ def test_integral_head_learns_a_moving_blob():
     with torch.no_grad():
         err = (net(x)[0][:, 0, :2] - pos).abs().mean()
     assert float(err) < 0.08  # a constant guess is ~0.15 off
+
+
+@pytest.mark.parametrize("edit, match", [
+    ({"width": 1e6}, r"width: 1e\+06 is out of bounds"),
+    ({"width": "wide"}, "width: expected a number"),
+    ({"input_size": 10**7}, "input_size: 1e\\+07 is out of bounds"),
+    ({"width": 0.5}, "do not match"),  # in bounds but not these weights: found on the meta device
+])
+def test_model_json_sizes_checked_before_allocating(tmp_path, edit, match):
+    """Issue 19 item 4 for the landmark CNN's model.json: sizes are bounded and compared with the weights first."""
+    d = save_landmark_model(HandLandmarkNet(width=0.25, input_size=64), tmp_path / "m")
+    info = json.loads((d / "model.json").read_text())
+    (d / "model.json").write_text(json.dumps({**info, **edit}))
+    with pytest.raises(ModelFileError, match=match) as err:
+        load_landmark_model(d)
+    assert "\n" not in str(err.value)

@@ -29,3 +29,16 @@ def test_missing_source_and_manifest_are_one_line_errors(tmp_path):
         plan_teacher_jobs(tmp_path / "nope", tmp_path / "out")
     with pytest.raises(InputError, match="manifest.csv"):
         read_manifest(tmp_path)
+
+
+@pytest.mark.parametrize("kw, needle", [({"crop_size": 10**6}, "--crop-size: 1e\\+06 is out of bounds"),
+                                        ({"crop_size": 4}, "--crop-size: 4 is out of bounds"),
+                                        ({"every": 0}, "--every: 0 is out of bounds")])
+def test_teacher_sizes_bounded_before_work(tmp_path, kw, needle) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19 item 1: a crop side reaches an (N, side, side, 3) allocation; it is bounded where it enters."""
+    from gestura.errors import ConfigError
+    from gestura.landmarks.cnn.teacher import build_teacher_dataset
+
+    with pytest.raises(ConfigError, match=needle):
+        build_teacher_dataset(tmp_path, tmp_path / "out", progress=False, **kw)
+    assert not (tmp_path / "out").exists()

@@ -141,10 +141,23 @@ def load_landmark_model(directory: str | os.PathLike[str]) -> tuple[HandLandmark
         raise ModelFileError(f"{weights}: file not found") from None
     except (SafetensorError, ValueError, OSError) as err:
         raise ModelFileError(f"{weights}: unreadable safetensors file ({err})") from None
+    import torch
+
+    from gestura.limits import MAX_CROP, check_number
+
+    where = directory / "model.json"
+    if "width" not in info or "input_size" not in info:
+        raise ModelFileError(f"{where}: missing field 'width' or 'input_size'")
+    width = check_number(info["width"], f"{where}: width", low=0, low_open=True, high=4, error=ModelFileError)
+    size = check_number(info["input_size"], f"{where}: input_size", low=32, high=MAX_CROP, integer=True,
+                        error=ModelFileError)
     try:
-        model = HandLandmarkNet(width=float(info["width"]), input_size=int(info["input_size"]),
-                                head=str(info.get("head", "fc")))
+        with torch.device("meta"):  # shapes first, without memory: a size the weights lack is refused here
+            ghost = HandLandmarkNet(width=float(width), input_size=int(size), head=str(info.get("head", "fc")))
+        if {k: tuple(v.shape) for k, v in ghost.state_dict().items()} != {k: tuple(v.shape) for k, v in state.items()}:
+            raise RuntimeError("parameter names or shapes differ from the weights file")
+        model = HandLandmarkNet(width=float(width), input_size=int(size), head=str(info.get("head", "fc")))
         model.load_state_dict(state)
-    except (KeyError, ValueError, RuntimeError) as err:
+    except (KeyError, ValueError, RuntimeError, TypeError) as err:
         raise ModelFileError(f"{weights}: weights do not match model.json ({str(err).splitlines()[0]})") from None
     return model.eval(), info

@@ -221,6 +221,11 @@ def build_teacher_dataset(src: str | os.PathLike[str], out: str | os.PathLike[st
     """
     from gestura.data.executors import map_files
 
+    from gestura.limits import MAX_CROP, check_number
+
+    check_number(crop_size, "--crop-size", low=16, high=MAX_CROP, integer=True)
+    check_number(every, "--every", low=1, integer=True)
+    check_number(max_frames, "--max-frames", low=0, integer=True)
     out = Path(out)
     (out / "crops").mkdir(parents=True, exist_ok=True)
     jobs = plan_teacher_jobs(src, out, crop_size=crop_size, every=every, max_frames=max_frames,
