@@ -140,7 +140,7 @@ class ModelBundle:
         doc = self.to_json(sha)
         write_json(d / META, doc)
         if card:
-            from gestura.evaluation.model_card import render_model_card
+            from gestura.model_card import render_model_card
 
             write_text(d / CARD, render_model_card(doc))
         return d

@@ -10,7 +10,7 @@ import pytest
 from gestura.errors import ConfigError, InputError
 from gestura.evaluation.baselines import fit_baseline, window_statistics
 from gestura.evaluation.metrics import evaluate
-from gestura.evaluation.model_card import render_model_card
+from gestura.model_card import render_model_card
 from gestura.evaluation.plots import plot_confusion, plot_curves
 
 

@@ -1,7 +1,7 @@
 """Inference engines behind one protocol: `predict_proba(x (B, T, F), mask (B, T)) -> (B, K)` numpy.
 
 `TorchEngine` runs the artifact's PyTorch model (`ModelBundle`); `OnnxEngine` runs the `model.onnx` that
-`gestura export` writes beside `model.json` (via `gestura.serving.export.load_onnx`), so a deployment can drop
+`gestura export` writes beside `model.json` (via `gestura.runtime.onnx_model.load_onnx`), so a deployment can drop
 torch. Both read labels, feature pipeline and window from `model.json`, so the Recognizer does not care which.
 """
 
@@ -87,7 +87,7 @@ class OnnxEngine:
     """`model.onnx` under onnxruntime; labels and pipeline from the `model.json` beside it."""
 
     def __init__(self, artifact: str | os.PathLike[str], num_threads: int = 1) -> None:
-        from gestura.serving.export import ONNX_FILE, check_onnx_weights, load_onnx
+        from gestura.runtime.onnx_model import ONNX_FILE, check_onnx_weights, load_onnx
 
         d = Path(artifact)
         d = d.parent if d.is_file() else d
