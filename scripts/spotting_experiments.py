@@ -48,6 +48,10 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "window + threshold (before)": {},
     "+ motion gate": {"min_motion": 0.5},
     "+ motion gate + return watch": {"min_motion": 0.5, "return_block_s": 3.0, "opposite_block_s": 0.0},
+    "+ motion gate + return watch, threshold 0.7": {"min_motion": 0.5, "return_block_s": 3.0,
+                                                    "opposite_block_s": 0.0, "threshold": 0.7, "rearm": 0.4},
+    "+ motion gate + return watch, threshold 0.6": {"min_motion": 0.5, "return_block_s": 3.0,
+                                                    "opposite_block_s": 0.0, "threshold": 0.6, "rearm": 0.4},
     "segment spotting (motion end)": {"trigger": "motion_end", "min_motion": 0.5, "return_block_s": 3.0,
                                       "opposite_block_s": 0.0, "rest_speed": 1.0},
     "segment spotting, threshold 0.6": {"trigger": "motion_end", "min_motion": 0.5, "return_block_s": 3.0,
@@ -92,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     from gestura.data.formats import load_dataset
 
     if args.rescore:
-        return rescore(args.out)
+        return rescore(args.out, load_recipe(args) if args.recipe else None)
     seqs = list(load_dataset(args.data).sequences)
     by_session = {s.session: s for s in seqs}
     folds = {**(WITHIN if args.folds in ("within", "all") else {}),
@@ -163,8 +167,9 @@ def evaluate_fold(bundle: Any, tests: list[Any], folder: Path) -> dict[str, Any]
     return score_fold(pbs, mirrored, bundle.meta.get("decision"))
 
 
-def rescore(out: Path) -> int:
-    """Re-score every fold's saved playbacks with the current SETTINGS (decisions replay exactly)."""
+def rescore(out: Path, recipe: Any = None) -> int:
+    """Re-score every fold's saved playbacks with the current SETTINGS and the recipe's decision (from `recipe`,
+    else the one stored in each fold's model); decisions replay exactly, the model is not re-run."""
     import pickle
 
     from gestura.io import write_json
@@ -188,7 +193,8 @@ def rescore(out: Path) -> int:
             pb.motion = replay_motion(rec, seqs[pb.stream])
         for pb in saved["mirrored"]:
             pb.motion = replay_motion(rec, mirror_sequence(seqs[pb.stream]))
-        v.update(score_fold(saved["pbs"], saved["mirrored"], rec.meta.get("decision")))
+        decision = recipe.decision if recipe is not None else rec.meta.get("decision")
+        v.update(score_fold(saved["pbs"], saved["mirrored"], decision))
     write_json(out, results)
     print(markdown_table(out.parent))
     return 0
