@@ -269,10 +269,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=CONDITIONS)
     ap.add_argument("--learners", nargs="+", default=["logreg", "lstm"], choices=("logreg", "lstm"))
-    ap.add_argument("--report", metavar="JSON", help="print the tables of a finished run and stop")
+    ap.add_argument("--report", metavar="JSON", nargs="+", help="print the tables of finished runs (their folds "
+                    "pooled, e.g. one run per seed) and stop")
     args = ap.parse_args()
     if args.report:
-        res = json.loads(Path(args.report).read_text())
+        runs = [json.loads(Path(p).read_text()) for p in args.report]
+        res = {**runs[0], "folds": [f for r in runs for f in r["folds"]]}
         print(table(res))
         print(confusions(res))
         return
