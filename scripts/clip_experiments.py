@@ -18,8 +18,12 @@ the shared 2-core machine).
 The takes are wrist-relative (no travel across the image), so feature-schema-v1's wrist_trajectory and
 wrist_vel_raw blocks are zero here: a swipe is seen only as the hand's turn and the fingers' motion about the wrist.
 
-Usage (about 10 minutes on 2 busy cores):
+Usage (the run in docs/results.md: 29 minutes wall at nice 15 on the shared 2-core machine, mostly lstm fits;
+then the second lstm seed, 9 minutes; `--report` pools the runs into one table):
   nice -n 15 .venv/bin/python scripts/clip_experiments.py --out runs/clip-experiments/metrics.json
+  nice -n 15 .venv/bin/python scripts/clip_experiments.py --learners lstm --seeds 1 --conditions mirror \
+      --out runs/clip-experiments/metrics-lstm-seed1.json
+  .venv/bin/python scripts/clip_experiments.py --report runs/clip-experiments/metrics*.json
 """
 
 from __future__ import annotations
