@@ -10,6 +10,8 @@ Formats (`load_dataset(path, format=...)` detects them; `FORMATS` lists the name
   and divided by the image size, grouped by `point_history_episode_ids.txt` -> stream `index_tip` `(16, 1, 2)`.
 - `kazuhito_keypoint`: `keypoint.csv` rows = 21 (x, y) relative to the wrist, divided by the largest |value| ->
   a one-frame `right_hand` `(1, 21, 3)` with z = 0.
+- `presentation_clips`: `<person>/<Right|Left>/<label>/*.npz` takes, wrist-relative and palm-scaled
+  (`gestura.data.presentation_clips`).
 Every problem is an `InputError` with one line naming the file.
 """
 
@@ -30,10 +32,11 @@ import numpy as np
 
 from gestura.errors import InputError
 from gestura.io import write_text
+from gestura.data.presentation_clips import looks_like_presentation_clips, read_presentation_clips
 from gestura.landmarks.sequence import HAND_STREAMS, LandmarkSequence
 from gestura.limits import MAX_FPS
 
-FORMATS = ("seed003", "mp_data", "kazuhito_point_history", "kazuhito_keypoint")
+FORMATS = ("seed003", "mp_data", "kazuhito_point_history", "kazuhito_keypoint", "presentation_clips")
 DEFAULT_FPS = 30.0
 """Frame rate assumed where a format does not record one (`attrs["fps_assumed"]` is then True)."""
 KAZUHITO_IMAGE_SIZES = {"kazuhito": (960, 540), "segfault03": (640, 480), "farhad99": (640, 480)}
@@ -132,7 +135,7 @@ def load_dataset(
     """Read a dataset folder (or a Kazuhito CSV file) in `format`, detected when None.
 
     `image_size` (W, H) overrides the size inferred from the folder name for Kazuhito point histories;
-    `workers` threads read seed-003 `.npz` files (default: up to 8).
+    `workers` threads read seed-003 and presentation-clips `.npz` files (default: up to 8).
     """
     path = Path(path)
     if not path.exists():
@@ -144,6 +147,8 @@ def load_dataset(
         seqs = read_seed003(root, workers=workers)
     elif fmt == "mp_data":
         seqs = read_mp_data(root)
+    elif fmt == "presentation_clips":
+        seqs = read_presentation_clips(root, workers=workers)
     elif fmt == "kazuhito_point_history":
         seqs = read_kazuhito_point_history(root, image_size=image_size)
     else:
@@ -163,7 +168,7 @@ def detect_format(path: Path, format: str | None = None) -> tuple[str, Path]:
     if not found:
         raise InputError(
             f"{path}: unknown dataset format (expected *.npz + groundtruth.txt, <action>/<seq>/<frame>.npy, "
-            "or Kazuhito point_history.csv/keypoint.csv)"
+            "<person>/<Right|Left>/<label>/*.npz, or Kazuhito point_history.csv/keypoint.csv)"
         )
     return found[0]
 
@@ -189,6 +194,8 @@ def detect_formats(path: Path) -> list[tuple[str, Path]]:
         return out
     if (path / "groundtruth.txt").is_file() or next(path.glob("*.npz"), None) is not None:
         return [("seed003", path)]
+    if looks_like_presentation_clips(path):
+        return [("presentation_clips", path)]
     if _looks_like_mp_data(path):
         return [("mp_data", path)]
     subdirs = [d for d in path.iterdir() if d.is_dir() and not d.name.startswith(".")]
