@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from gestura.errors import InputError, SchemaError
+from gestura.features.handedness import mirror_label, mostly_left
 from gestura.io import atomic_write, read_json, write_json
 
 STORE_VERSION = "gestura-store-v1"
@@ -51,6 +52,7 @@ class StoreWriter:
         self._label_id = {name: i for i, name in enumerate(self.labels)}
         self._buf: list[np.ndarray] = []
         self._valid: list[np.ndarray] = []
+        self._hand: list[np.ndarray] = []
         self._flabel: list[np.ndarray] = []
         self._buf_frames = 0
         self._shards: list[int] = []
@@ -59,11 +61,14 @@ class StoreWriter:
         (self.root / INDEX).unlink(missing_ok=True)
 
     def add(self, x: np.ndarray, label: str | None, group: str = "", *, valid: np.ndarray | None = None,
-            frame_labels: np.ndarray | None = None, info: dict[str, Any] | None = None) -> None:
+            frame_labels: np.ndarray | None = None, info: dict[str, Any] | None = None,
+            hand: np.ndarray | None = None) -> None:
         """Append one item: `x (T, F)`, its label (one of `labels`) and a group id (subject/session).
 
         A `per_frame` store also takes `valid (T,)` (default all True) and `frame_labels (T,)` (names in `labels`;
-        then `label` may be None), and every store an `info` dict of ids kept in the index."""
+        then `label` may be None) and `hand (T,)` (0 no hand, 1 a right hand acts, 2 a left hand mirrored into
+        right-hand space: the window's label then mirrors, as in `WindowDataset`), and every store an `info` dict
+        of ids kept in the index."""
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != self.dim or x.shape[0] == 0:
             raise SchemaError(f"{self.root}: item must be (T>0, {self.dim}), got {x.shape}")
@@ -82,10 +87,13 @@ class StoreWriter:
                 if bad := sorted(set(np.unique(names).tolist()) - set(self._label_id))[:3]:
                     raise SchemaError(f"{self.root}: frame label(s) {bad} not in {self.labels}")
                 fl = np.array([self._label_id[n] for n in names], dtype=np.int32) if t else fl
-            if v.shape != (t,) or fl.shape != (t,):
-                raise SchemaError(f"{self.root}: valid/frame labels must be ({t},), got {v.shape}/{fl.shape}")
+            hd = np.ones(t, np.int8) if hand is None else np.asarray(hand, dtype=np.int8)
+            if v.shape != (t,) or fl.shape != (t,) or hd.shape != (t,):
+                raise SchemaError(f"{self.root}: valid/frame labels/hand must be ({t},), got {v.shape}/{fl.shape}/"
+                                  f"{hd.shape}")
             self._valid.append(v)
             self._flabel.append(fl)
+            self._hand.append(hd)
         entry: list[Any] = [len(self._shards), self._buf_frames, t,
                             -1 if label is None else self._label_id[label], group]
         if info is not None:
@@ -101,13 +109,13 @@ class StoreWriter:
             return
         n = len(self._shards)
         if self.per_frame:
-            for prefix, parts in (("valid", self._valid), ("flabel", self._flabel)):
+            for prefix, parts in (("valid", self._valid), ("flabel", self._flabel), ("hand", self._hand)):
                 with atomic_write(self.root / f"{prefix}-{n:05d}.npy") as f:
                     np.save(f, np.concatenate(parts))
         with atomic_write(self.root / f"shard-{n:05d}.npy") as f:
             np.save(f, np.concatenate(self._buf))
         self._shards.append(self._buf_frames)
-        self._buf, self._valid, self._flabel, self._buf_frames = [], [], [], 0
+        self._buf, self._valid, self._flabel, self._hand, self._buf_frames = [], [], [], [], 0
 
     def close(self) -> Path:
         """Flush the last shard and write `index.json`; returns the store folder."""
@@ -196,6 +204,14 @@ class LandmarkStore:
             return np.ones(max(stop - start, 0), bool)
         a = int(self._start[i]) + start
         return np.array(self._map_extra("valid", int(self._shard[i]))[a : a + max(stop - start, 0)], dtype=bool)
+
+    def hand(self, i: int) -> np.ndarray:
+        """`(T,)` int8 of item `i`: 0 no hand, 1 right hand, 2 left hand mirrored (all 1 in older stores)."""
+        n = int(self.lengths[i])
+        if not self.per_frame or not (self.root / f"hand-{int(self._shard[i]):05d}.npy").is_file():
+            return np.ones(n, np.int8)
+        a = int(self._start[i])
+        return np.array(self._map_extra("hand", int(self._shard[i]))[a : a + n], dtype=np.int8)
 
     def frame_label_ids(self, i: int) -> np.ndarray | None:
         """`(T,)` int32 frame-label ids of item `i` (-1: none), or None when it has no frame labels."""
@@ -321,8 +337,9 @@ def build_feature_store(data: Any, pipeline: Any, out_dir: str | os.PathLike[str
             feats, valid = pipeline.frame_features(seq)
             info = {"video_id": seq.video_id, "subject": seq.subject, "session": seq.session,
                     "episode": seq.episode, "source": seq.source}
+            hand = seq.any_hand_present().astype(np.int8) + pipeline.mirrored_frames(seq).astype(np.int8)
             w.add(feats, None if seq.label is None else str(seq.label), str(seq.subject or seq.video_id),
-                  valid=valid, frame_labels=seq.frame_labels, info=info)
+                  valid=valid, frame_labels=seq.frame_labels, info=info, hand=hand)
     return Path(out_dir)
 
 
@@ -400,11 +417,16 @@ class StoreFeatureDataset:
         starts: list[int] = []
         targets: list[int] = []
         self.n_skipped = 0
+        canonical = bool(getattr(data.pipeline, "canonical_hand", False))
         for si, seq in enumerate(self.sequences):
             fl = seq.frame_labels if seq.label is None else None
             probe = _Labels(seq.label, fl)
+            hand = data.store.hand(int(self.items[si])) if canonical else None
             for st in window_starts(seq.n_frames, self.window, self.stride):
                 lb = window_label(probe, st, self.window, label_rule)
+                if lb is not None and hand is not None and \
+                        mostly_left(hand[st : st + self.window] == 2, hand[st : st + self.window] > 0):
+                    lb = mirror_label(lb)
                 if lb is None or lb not in index:
                     self.n_skipped += 1
                     continue

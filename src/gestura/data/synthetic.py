@@ -313,10 +313,11 @@ def _gesture(track: _Track, label: str, style: SubjectStyle, rng: np.random.Gene
         end[_I["pitch"]] += rng.uniform(0, 15)
         track.to(rng.uniform(0.3, 0.5) / sp, end)
     elif label in ("rotate_left", "rotate_right"):
+        # A left hand's rotate_left is the mirror image of a right hand's rotate_right (gestura.features.handedness):
+        # the mirror negates roll and yaw alike, so neither depends on the hand here (the hand's shape is mirrored
+        # where the frames are drawn).
         sign = 1.0 if label == "rotate_left" else -1.0
-        hand = 1.0 if style.handedness == "right" else -1.0
-        end = _with(s, roll=s[_I["roll"]] + sign * rng.uniform(15, 45),
-                    yaw=s[_I["yaw"]] + sign * hand * rng.uniform(50, 85))
+        end = _with(s, roll=s[_I["roll"]] + sign * rng.uniform(15, 45), yaw=s[_I["yaw"]] + sign * rng.uniform(50, 85))
         track.to(rng.uniform(0.35, 0.6) / sp, end)
     elif label in ("zooming_in_full_hand", "zooming_out_full_hand"):
         zoom_in = label == "zooming_in_full_hand"
