@@ -139,14 +139,20 @@ class VideoPool:
                 pass
         if pool is None:
             return
-        procs = list(getattr(pool, "_processes", {}).values())
+        procs = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
+        procs += [p for p in (getattr(pool, "_processes", None) or {}).values() if p not in procs]
         deadline = time.monotonic() + timeout_s
         for proc in procs:
             proc.join(max(0.0, deadline - time.monotonic()))
             if proc.is_alive():
                 proc.terminate()
                 proc.join(1.0)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(1.0)
+        # the executor's own thread reaps the same processes: wait for it, so no reaped worker looks alive
+        pool.shutdown(wait=True)
 
 
 def _init_worker(parent_pid: int) -> None:
