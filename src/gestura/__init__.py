@@ -17,6 +17,7 @@ _LAZY = {
     "FeaturePipeline": "gestura.features.pipeline",
     "Recognizer": "gestura.runtime.recognizer",
     "RecognizerOptions": "gestura.runtime.recognizer",
+    "BaseOptions": "gestura.runtime.recognizer",
     "Prediction": "gestura.runtime.recognizer",
     "load_dataset": "gestura.data.formats",
 }

@@ -44,6 +44,16 @@ SMOOTHED_STREAMS = ("left_hand", "right_hand", "pose", "index_tip")
 
 
 @dataclass(frozen=True)
+class BaseOptions:
+    """Which model and which engine, as in MediaPipe Tasks: `model_asset_path` (an artifact folder; None or
+    "default" = the embedded default), `engine` torch|onnx, `num_threads` of the engine."""
+
+    model_asset_path: str | os.PathLike[str] | None = None
+    engine: str = "torch"
+    num_threads: int = 1
+
+
+@dataclass(frozen=True)
 class RecognizerOptions:
     """Runtime settings. `decision=None` takes the artifact's `meta["decision"]` if present, else defaults.
 
@@ -61,6 +71,8 @@ class RecognizerOptions:
     max_gap_s: float = 0.2
     landmarks: str = "mediapipe"
     landmark_model: str | os.PathLike[str] | None = None
+    base_options: BaseOptions | None = None
+    """The model and engine (`Recognizer.create_from_options`); when set, its engine and threads win."""
 
     def __post_init__(self) -> None:
         from gestura.landmarks.backend import check_landmark_backend
@@ -120,6 +132,7 @@ class Recognizer:
         self.mirror_perm: np.ndarray | None = mirror_permutation(self.labels) \
             if getattr(self.pipeline, "canonical_hand", False) else None
         """Permutation that turns canonical (right-hand) probabilities into a left hand's (None: not canonical)."""
+        self._video: RecognizerStream | None = None
 
     def window_probs(self, x: np.ndarray, m: np.ndarray, left: np.ndarray) -> np.ndarray:
         """The engine on windows `(B, W, F)`, masks `(B, W)`; rows whose acting hand is mostly left (`left`
@@ -133,16 +146,34 @@ class Recognizer:
     @classmethod
     def from_file(cls, artifact: str | os.PathLike[str] | None = None,
                   options: RecognizerOptions | None = None) -> Recognizer:
-        """Load an artifact folder (None = the embedded default) with `options.engine` (torch|onnx)."""
+        """Load an artifact folder (None or "default" = the embedded default) with `options.engine` (torch|onnx)."""
         from gestura.errors import ModelFileError
         from gestura.runtime.engines import load_engine
 
         options = options or RecognizerOptions()
+        if artifact is not None and str(artifact) == "default" and not Path(artifact).exists():
+            artifact = None
         path = Path(artifact) if artifact is not None else DEFAULT_ARTIFACT
         if artifact is None and not (path / "model.json").is_file():
             raise ModelFileError(f"{path}: the embedded default model is missing; build it with "
                                  "`python scripts/build_default_model_real.py`")
         return cls(load_engine(path, options.engine, options.num_threads), options)
+
+    @classmethod
+    def create_from_options(cls, options: RecognizerOptions) -> Recognizer:
+        """MediaPipe-Tasks style: the model and engine from `options.base_options`, run options from the rest."""
+        from dataclasses import replace as dc_replace
+
+        base = options.base_options or BaseOptions()
+        options = dc_replace(options, engine=base.engine, num_threads=base.num_threads)
+        return cls.from_file(base.model_asset_path, options)
+
+    def recognize_for_video(self, landmarks: Any, timestamp_ms: int) -> Prediction:
+        """One frame of a video or live feed (MediaPipe's VIDEO mode): `landmarks` is a `(21, 3)` hand array, a
+        dict of streams or a MediaPipe Hands result; `timestamp_ms` must increase. Keeps one session inside."""
+        if self._video is None:
+            self._video = self.session()
+        return self._video.push(landmarks, timestamp_ms=timestamp_ms)
 
     # ------------------------------------------------------------------ offline
     def smooth(self, seq: LandmarkSequence) -> LandmarkSequence:
@@ -172,8 +203,12 @@ class Recognizer:
             return self.background_probs()
         return self.window_probs(x[ok], m[ok], lf[ok]).mean(axis=0)
 
-    def predict(self, seq: LandmarkSequence) -> Prediction:
-        """Classify one clip."""
+    def predict(self, seq: LandmarkSequence | str | os.PathLike[str]) -> Prediction:
+        """Classify one clip: a `LandmarkSequence` or the path of a landmark `.npz`."""
+        if isinstance(seq, (str, os.PathLike)):
+            seq = LandmarkSequence.from_npz(seq)
+        if not isinstance(seq, LandmarkSequence):
+            raise InputError(f"predict: expected a LandmarkSequence or a .npz path, got {type(seq).__name__}")
         p = self.predict_proba(seq)
         k = int(np.argmax(p))
         return Prediction(self.labels[k], float(p[k]), dict(zip(self.labels, map(float, p))),
@@ -253,11 +288,20 @@ class RecognizerStream:
             return np.zeros((0, self.rec.pipeline.dim), np.float32), np.zeros(0, bool)
         return np.stack(self._feats), np.array(self._valid, dtype=bool)
 
-    def push(self, streams: Mapping[str, np.ndarray | None], t: float,
-             present: Mapping[str, bool] | None = None) -> Prediction:
-        """One frame at `t` seconds: `streams[name]` is `(J, C)` or None when not detected."""
+    def push(self, streams: Any, t: float | None = None, present: Mapping[str, bool] | None = None, *,
+             timestamp_ms: int | None = None) -> Prediction:
+        """One frame at `timestamp_ms` (milliseconds, as MediaPipe and `Prediction.t_ms`) or `t` (seconds).
+
+        `streams`: a dict `{name: (J, C) array or None when not detected}`, a bare `(21, 2|3)` hand array (taken as
+        the right hand), or a MediaPipe Hands result (`multi_hand_landmarks` + `multi_handedness`, selfie view).
+        A wrong shape is one `InputError` line."""
         start = time.perf_counter()
-        t = float(t)
+        if (t is None) == (timestamp_ms is None):
+            raise InputError("stream: give the frame time as timestamp_ms= (milliseconds) or t (seconds), once")
+        t = float(timestamp_ms) / 1000.0 if timestamp_ms is not None else float(t)  # type: ignore[arg-type]
+        if not np.isfinite(t):
+            raise InputError(f"stream: the frame time must be finite, got {t}")
+        streams = _as_streams(streams)
         if self._t_prev is not None and t <= self._t_prev:
             raise InputError(f"stream: timestamps must increase (got {t:.4f} s after {self._t_prev:.4f} s)")
         cur, pres = self._smooth(streams, t, present)
@@ -396,6 +440,39 @@ def smooth_sequence(seq: LandmarkSequence, cfg: SmoothingConfig) -> LandmarkSequ
                 f.reset()
         streams[name] = out
     return replace(seq, streams=streams)
+
+
+_HAND_SHAPES = ((21, 2), (21, 3))
+
+
+def _as_streams(obj: Any) -> dict[str, np.ndarray | None]:
+    """A frame's landmarks as `{stream: array or None}`, from a dict, a bare hand array or a MediaPipe result."""
+    if hasattr(obj, "multi_hand_landmarks"):  # MediaPipe Hands (mp.solutions) result
+        out: dict[str, np.ndarray | None] = {"left_hand": None, "right_hand": None}
+        for lm, hd in zip(obj.multi_hand_landmarks or [], obj.multi_handedness or []):
+            side = str(hd.classification[0].label).lower()
+            out[f"{side}_hand"] = np.array([[p.x, p.y, p.z] for p in lm.landmark], np.float32)
+        return out
+    if isinstance(obj, np.ndarray) or (isinstance(obj, (list, tuple)) and obj and not isinstance(obj[0], str)):
+        arr = np.asarray(obj, dtype=np.float32)
+        if arr.shape not in _HAND_SHAPES:
+            raise InputError(f"stream: a bare landmark array must be one hand, (21, 3) or (21, 2); got {arr.shape}")
+        return {"right_hand": arr}
+    if not isinstance(obj, Mapping):
+        raise InputError(f"stream: expected a dict of landmark streams, a (21, 3) hand array or a MediaPipe result, "
+                         f"got {type(obj).__name__}")
+    out = {}
+    for name, arr in obj.items():
+        if arr is None:
+            out[str(name)] = None
+            continue
+        a = np.asarray(arr, dtype=np.float32)
+        if name in ("left_hand", "right_hand") and a.shape not in _HAND_SHAPES:
+            raise InputError(f"stream: {name} must be (21, 3) or (21, 2), got {a.shape}")
+        if a.ndim != 2:
+            raise InputError(f"stream: {name} must be a (J, C) array, got {a.shape}")
+        out[str(name)] = a
+    return out
 
 
 def _acting_hand(streams: Mapping[str, np.ndarray], present: Mapping[str, bool]) -> np.ndarray | None:
