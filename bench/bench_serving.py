@@ -76,13 +76,17 @@ def start_server(artifact: str, port: int, engine: str) -> subprocess.Popen[byte
 
 
 async def client(url: str, frames: np.ndarray, n_frames: int, lat: list[float], errs: list[str],
-                 offset: float) -> None:
+                 offset: float, *, count_after: float = 0.0, reply_timeout_s: float = 10.0,
+                 open_timeout_s: float = 10.0) -> int:
+    """One WebSocket connection sending `n_frames` landmark frames at 30 fps after `offset` s; per-frame reply
+    latencies of frames sent after the `count_after` clock (`time.perf_counter`) go to `lat`, errors to `errs`;
+    returns the number of replies (bench_soak.py drives it too)."""
     import websockets
 
     sent: dict[int, float] = {}
     got = 0
     try:
-        async with websockets.connect(url, max_size=2**20, open_timeout=10) as ws:
+        async with websockets.connect(url, max_size=2**20, open_timeout=open_timeout_s) as ws:
             async def reader() -> None:
                 nonlocal got
                 async for raw in ws:
@@ -91,7 +95,9 @@ async def client(url: str, frames: np.ndarray, n_frames: int, lat: list[float], 
                     if msg.get("type") == "error":
                         errs.append(msg.get("detail", "error"))
                     elif msg.get("seq") in sent:
-                        lat.append((now - sent.pop(msg["seq"])) * 1000)
+                        t_sent = sent.pop(msg["seq"])
+                        if t_sent >= count_after:
+                            lat.append((now - t_sent) * 1000)
                     got += 1
                     if got >= n_frames:
                         return
@@ -108,11 +114,12 @@ async def client(url: str, frames: np.ndarray, n_frames: int, lat: list[float], 
                 sent[i] = time.perf_counter()
                 await ws.send(json.dumps(msg))
             try:
-                await asyncio.wait_for(task, timeout=10)
+                await asyncio.wait_for(task, timeout=reply_timeout_s)
             except asyncio.TimeoutError:
-                errs.append(f"{n_frames - got} replies missing after 10 s")
+                errs.append(f"{n_frames - got} replies missing after {reply_timeout_s:g} s")
     except Exception as err:  # connection failures count as errors, the bench goes on
         errs.append(f"{type(err).__name__}: {err}")
+    return got
 
 
 async def uploader(base: str, video: Path, stop: asyncio.Event, times: list[float], errs: list[str]) -> None:

@@ -51,46 +51,10 @@ def children(pid: int) -> list[int]:
 async def stream_client(url: str, frames: np.ndarray, seconds: float, warmup: float, t_start: float,
                         lat: list[float], errs: list[str], offset: float) -> int:
     """One connection at 30 fps for `seconds`; latencies of frames sent after `warmup` go to `lat`."""
-    import websockets
+    from bench_serving import client  # the same client as the serving bench (this folder is on sys.path)
 
-    n_frames = int(seconds * 30)
-    sent: dict[int, float] = {}
-    got = 0
-    try:
-        async with websockets.connect(url, max_size=2**20, open_timeout=20) as ws:
-            async def reader() -> None:
-                nonlocal got
-                async for raw in ws:
-                    now = time.perf_counter()
-                    msg = json.loads(raw)
-                    if msg.get("type") == "error":
-                        errs.append(str(msg.get("detail", "error")))
-                    elif msg.get("seq") in sent:
-                        t_sent = sent.pop(msg["seq"])
-                        if t_sent - t_start >= warmup:
-                            lat.append((now - t_sent) * 1000)
-                    got += 1
-                    if got >= n_frames:
-                        return
-
-            task = asyncio.create_task(reader())
-            await asyncio.sleep(offset)
-            t0 = time.perf_counter()
-            for i in range(n_frames):
-                delay = t0 + i * FRAME_S - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                msg = {"type": "landmarks", "seq": i, "t_ms": int(i * 1000 * FRAME_S) + 1,
-                       "streams": {"right_hand": frames[i % len(frames)].round(5).tolist()}}
-                sent[i] = time.perf_counter()
-                await ws.send(json.dumps(msg))
-            try:
-                await asyncio.wait_for(task, timeout=30)
-            except asyncio.TimeoutError:
-                errs.append(f"{n_frames - got} replies missing after 30 s")
-    except Exception as err:  # a failed connection is an error of the soak, the run goes on
-        errs.append(f"{type(err).__name__}: {err}")
-    return got
+    return await client(url, frames, int(seconds * 30), lat, errs, offset, count_after=t_start + warmup,
+                        reply_timeout_s=30.0, open_timeout_s=20.0)
 
 
 async def soak(port: int, pid: int, args: argparse.Namespace, frames: np.ndarray, video: Path | None) -> dict:
