@@ -24,6 +24,7 @@ from torch.utils.data import Dataset
 
 from gestura.errors import InputError
 from gestura.features.handedness import mirror_label, mostly_left
+from gestura.features.windows import window_batch
 
 AugmentFn = Callable[[Any, np.random.Generator], Any]
 
@@ -157,12 +158,11 @@ class WindowDataset(Dataset):
             rng = np.random.default_rng([self.seed, self.epoch, i])
             feats, valid = self.pipeline.frame_features(self.augment(part, rng))
             lo = ref.start - lo0
-        f = feats[lo : lo + self.window]
-        v = valid[lo : lo + self.window]
-        f = self.pipeline.window_features(f, v)
-        x, real = pad_window(np.asarray(f, dtype=np.float32), self.window)
-        real[: len(v)] &= np.asarray(v, dtype=bool)
-        return x, real
+        f, v = feats[lo : lo + self.window], valid[lo : lo + self.window]
+        if len(v) == 0:
+            return np.zeros((self.window, feats.shape[1]), np.float32), np.zeros(self.window, bool)
+        x, real, _ = window_batch(self.pipeline, f, v, [len(v) - 1], self.window)
+        return x[0], real[0]
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         x, m = self.features(i)

@@ -464,14 +464,13 @@ class StoreFeatureDataset:
 
     def features(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Window `i` as (`(window, F)` float32, `(window,)` bool mask)."""
-        from gestura.data.dataset import pad_window
+        from gestura.features.windows import window_batch
 
         item, st = int(self.items[self._seq[i]]), int(self._start[i])
         f = self.store.window(item, st, st + self.window)
         v = self.store.valid(item, st, st + self.window)
-        x, real = pad_window(np.asarray(self.pipeline.window_features(f, v), dtype=np.float32), self.window)
-        real[: len(v)] &= v
-        return x, real
+        x, real, _ = window_batch(self.pipeline, f, v, [len(v) - 1], self.window)
+        return x[0], real[0]
 
     def __getitem__(self, i: int) -> tuple[Any, Any, int]:
         import torch

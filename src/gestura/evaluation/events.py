@@ -274,21 +274,19 @@ def score_playback(pb: Playback, events: Sequence[Command] | None = None, grace:
     ev = pb.events if events is None else events
     score = score_stream(pb.prompts, ev, rest, grace, duration_s=pb.duration_s)
     if pb.motion is not None and len(pb.t):
-        order = sorted((p for p in pb.prompts if p[2]), key=lambda p: p[0])
-        for (a, b), p in zip(prompt_windows(order, grace), order):
-            got = [e for e in sorted(ev) if a <= e[0] <= b]
-            if got and got[0][1] == p[2]:
-                end = movement_end(pb.t, pb.motion, a, got[0][0])
+        for prompt, got in score.decided:
+            if got is not None and got[1] == prompt.label:
+                end = movement_end(pb.t, pb.motion, prompt.start_s, got[0])
                 if end is not None:
-                    score.end_latencies.append(got[0][0] - end)
+                    score.end_latencies.append(got[0] - end)
     return score
 
 
 def movement_end(t: np.ndarray, motion: np.ndarray, start: float, until: float, rest_speed: float = 1.5,
                  min_peak: float = 2.0) -> float | None:
     """When the hand's movement ended: the first time after the fastest moment in `[start, until]` at which its
-    smoothed speed (3-update mean, palm lengths/s) drops below `rest_speed`, or `until` if it never does first;
-    None when the hand never moved faster than `min_peak` (nothing to measure from)."""
+    smoothed speed (3-update mean, palm lengths/s) drops below `rest_speed` (looked for until 1.5 s after `until`);
+    None if it never drops, or when the hand never moved faster than `min_peak` (nothing to measure from)."""
     sel = np.flatnonzero((t >= start) & (t <= until + 1.5))
     if sel.size < 2:
         return None
