@@ -16,7 +16,7 @@ import numpy as np
 
 from gestura.errors import ConfigError, InputError
 from gestura.evaluation.events import (
-    NO_COMMAND, StreamScore, merge_scores, rest_seconds, score_playback, score_stream, to_command_space,
+    StreamScore, merge_scores, rest_seconds, score_playback, score_stream, to_command_space,
 )
 from gestura.evaluation.timeline import plot_timeline
 from gestura.features.windows import window_batch
