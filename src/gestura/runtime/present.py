@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from gestura.errors import ConfigError, InputError
+from gestura.runtime import profiles
 from gestura.runtime.commands import Dispatcher, KeyboardBackend, LogBackend, WebPresenterBackend
 from gestura.runtime.presenter import PresenterServer, SlideDeck, legend_entries, resume_hint
 
@@ -38,7 +39,7 @@ PREVIEW_FPS = 15.0
 PREVIEW_WIDTH = 256
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "msedge",
                   "microsoft-edge")
-PROFILES_DIR = Path(os.environ.get("GESTURA_HOME", Path.home() / ".gestura")) / "profiles"
+PROFILES_DIR = profiles.profiles_dir()
 """Where `--profile NAME` looks for personal models (`gestura enroll --out ~/.gestura/profiles/NAME`)."""
 
 
@@ -81,18 +82,7 @@ class PresentReport:
 
 def resolve_profile(profile: str | None) -> Path | None:
     """`--profile`: None/"default" = the embedded model; a model folder path; or a name in `PROFILES_DIR`."""
-    if profile in (None, "default"):
-        return None
-    path = Path(str(profile)).expanduser()
-    if (path / "model.json").is_file():
-        return path
-    named = PROFILES_DIR / str(profile)
-    if (named / "model.json").is_file():
-        return named
-    have = sorted(p.name for p in PROFILES_DIR.glob("*") if (p / "model.json").is_file()) if PROFILES_DIR.is_dir() \
-        else []
-    raise ConfigError(f"--profile {profile!r}: no model folder there nor in {PROFILES_DIR} (profiles: "
-                      f"{', '.join(have) or 'none yet; make one with gestura enroll --out ' + str(PROFILES_DIR / 'NAME')})")
+    return profiles.resolve_profile(profile, PROFILES_DIR)
 
 
 class PresentSession:

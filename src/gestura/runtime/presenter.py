@@ -243,6 +243,9 @@ def create_presenter_router(deck: SlideDeck, hub: PresenterHub, api_key: str | N
     the `api_key` query parameter (the page forwards its own `?api_key=`); slides stay readable.
     """
     router = APIRouter()
+    page_file = STATIC_DIR / f"{(config or {}).get('page', 'presenter')}.html"
+    if not page_file.is_file():
+        raise InputError(f"{page_file}: no such page")
 
     def key_ok(headers: Any, query: Any) -> bool:
         if api_key is None:
@@ -252,7 +255,7 @@ def create_presenter_router(deck: SlideDeck, hub: PresenterHub, api_key: str | N
 
     @router.get("/", include_in_schema=False)
     def page() -> FileResponse:
-        return FileResponse(STATIC_DIR / "presenter.html", media_type="text/html")
+        return FileResponse(page_file, media_type="text/html")
 
     @router.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> FileResponse:

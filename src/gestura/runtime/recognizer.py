@@ -32,7 +32,7 @@ from gestura.features.motion import MOTION_FIELDS, hand_motion
 from gestura.features.windows import window_batch
 from gestura.landmarks.sequence import LandmarkSequence
 from gestura.landmarks.smoothing import SmoothingConfig
-from gestura.runtime.commands import CommandMap
+from gestura.runtime.commands import DEFAULT_COMMAND_MAP, CommandMap
 from gestura.runtime.decision import ActivationController, Decision, DecisionConfig
 from gestura.runtime.pointer import PointerConfig, PointerController, PointerEvent
 
@@ -126,7 +126,7 @@ class Recognizer:
         self.resample_fps: float | None = float(spec.resample_fps) if spec.resample_fps else None
         self.meta = spec.meta
         self.decision_config = self.options.decision or _artifact_decision(spec)
-        self.command_map = self.options.command_map or CommandMap()
+        self.command_map = self.options.command_map or model_command_map(self.meta)
         self.background = self.decision_config.unknown
         self.landmark_backend: Any = None
         self.mirror_perm: np.ndarray | None = mirror_permutation(self.labels) \
@@ -419,6 +419,15 @@ class RecognizerStream:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def model_command_map(meta: Mapping[str, Any] | None) -> CommandMap:
+    """The default command map plus the commands a model file adds for its own gestures (`meta.commands`, e.g. a
+    gesture a person enrolled themselves)."""
+    extra = (meta or {}).get("commands") or {}
+    if not isinstance(extra, Mapping) or not all(isinstance(v, str) for v in extra.values()):
+        raise ConfigError("model.json meta.commands: expected a mapping `class_name: command_name`")
+    return CommandMap({**DEFAULT_COMMAND_MAP, **extra}) if extra else CommandMap()
+
+
 def smooth_sequence(seq: LandmarkSequence, cfg: SmoothingConfig) -> LandmarkSequence:
     """Run the streaming landmark filter over a whole sequence (reset where a stream is lost): same result as
     streaming. `(T, J, C)` streams in, same shapes out."""
