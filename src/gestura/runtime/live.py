@@ -52,7 +52,7 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
         backends = [WebPresenterBackend(hub)]
         say(f"web presenter: open {server.url} in a browser")
     else:
-        raise ConfigError(f"--backend must be keyboard|web|log, got {backend!r}")
+        raise ConfigError(f"--sink must be keyboard|web|log, got {backend!r}")
     dispatcher = Dispatcher(rec.command_map, backends)
     overlay = _Overlay(show, save_video) if (show or save_video) else None
     n = n_cmd = 0

@@ -39,7 +39,7 @@ PREVIEW_WIDTH = 256
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "msedge",
                   "microsoft-edge")
 PROFILES_DIR = Path(os.environ.get("GESTURA_HOME", Path.home() / ".gestura")) / "profiles"
-"""Where `--profile NAME` looks for personal models (`gestura enroll --out ~/.gestura/profiles/NAME`)."""
+"""Where a model NAME (`gestura present NAME`) is looked up: personal models (`gestura enroll --out ~/.gestura/profiles/NAME`)."""
 
 
 @dataclass
@@ -80,7 +80,7 @@ class PresentReport:
 
 
 def resolve_profile(profile: str | None) -> Path | None:
-    """`--profile`: None/"default" = the embedded model; a model folder path; or a name in `PROFILES_DIR`."""
+    """MODEL: None/"default" = the embedded model; a model folder path; or a name in `PROFILES_DIR`."""
     if profile in (None, "default"):
         return None
     path = Path(str(profile)).expanduser()
@@ -91,7 +91,7 @@ def resolve_profile(profile: str | None) -> Path | None:
         return named
     have = sorted(p.name for p in PROFILES_DIR.glob("*") if (p / "model.json").is_file()) if PROFILES_DIR.is_dir() \
         else []
-    raise ConfigError(f"--profile {profile!r}: no model folder there nor in {PROFILES_DIR} (profiles: "
+    raise ConfigError(f"model {profile!r}: no model folder there nor in {PROFILES_DIR} (profiles: "
                       f"{', '.join(have) or 'none yet; make one with gestura enroll --out ' + str(PROFILES_DIR / 'NAME')})")
 
 
