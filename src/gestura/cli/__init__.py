@@ -8,7 +8,8 @@ is in `gestura.cli.options`; the commands live in one module per group.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -48,7 +49,7 @@ def _main(
             ctx.call_on_close(filt.restore)
 
 
-for _fn, _name in [
+_COMMANDS: list[tuple[Callable[..., Any], str]] = [
     (live.demo, "demo"), (live.present, "present"), (live.live, "live"), (live.enroll, "enroll"),
     (live.record, "record"),
     (data.extract, "extract"),
@@ -57,7 +58,8 @@ for _fn, _name in [
     (evaluate.explain, "explain"), (evaluate.signers, "signers"),
     (serve.export, "export"), (serve.serve, "serve"),
     (train.train_variations, "train-variations"),
-]:
+]
+for _fn, _name in _COMMANDS:
     app.command(_name)(_fn)
 app.add_typer(data.data_app, name="data")
 app.add_typer(landmarks.landmarks_app, name="landmarks")

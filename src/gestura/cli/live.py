@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from gestura.cli.options import DEFAULT_MODEL, ENGINES, SINKS, ArtifactAlias, ModelArg, check_choice, console, friendly_errors, \
-    is_default, model_arg, out, renamed, resolve_model
+from gestura.cli.options import DEFAULT_MODEL, ENGINES, SINKS, ArtifactAlias, ModelArg, check_choice, console, \
+    friendly_errors, is_default, model_arg, out, renamed, resolve_model
 
 @friendly_errors
 def demo(

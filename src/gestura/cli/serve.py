@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from gestura.cli.options import DEFAULT_MODEL, ENGINES, ModelArg, check_choice, console, friendly_errors, out, resolve_model
+from gestura.cli.options import DEFAULT_MODEL, ENGINES, ModelArg, check_choice, console, friendly_errors, out, \
+    resolve_model
 
 @friendly_errors
 def export(

@@ -23,8 +23,8 @@ def train(
     splits: Annotated[Optional[Path], typer.Option(help="Reuse a splits.json from `gestura split`.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last checkpoint.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the run already in --out.")] = False,
-    init_from: Annotated[Optional[Path], typer.Option(help="Fine-tune from this model folder (transfer "
-                                                      "learning).")] = None,
+    init_from: Annotated[Optional[Path], typer.Option(help="Fine-tune from this model folder, or default (the "
+                                                      "packaged model): transfer learning.")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs.")] = None,
     name: Annotated[Optional[str], typer.Option(help="Run name (folder prefix).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed.")] = None,
