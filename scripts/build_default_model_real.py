@@ -141,7 +141,7 @@ recipe with one session, or one person, held out and scored event by event on wh
 "Segment given": the classifier alone when the gesture's segment is handed to it. Far from the targets on a person
 it never saw (>= 0.80 hit, <= 30 false commands per hour of rest): **enrol yourself** (a minute of prompted takes):
 
-    gestura enroll --artifact src/gestura/assets/default --source webcam --out my_model
+    gestura enroll --source webcam --out ~/.gestura/profiles/me     # then: gestura present me
 """
 
 

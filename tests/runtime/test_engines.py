@@ -10,7 +10,7 @@ import pytest
 from gestura.data.synthetic import SubjectStyle, make_session
 from gestura.errors import ConfigError, ModelFileError
 from gestura.runtime.engines import load_engine
-from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+from gestura.runtime.recognizer import BaseOptions, Recognizer, RecognizerOptions
 
 
 def _artifact(tmp: Path) -> Path:
@@ -38,7 +38,7 @@ def test_onnx_engine_matches_torch(tmp_path: Path) -> None:
     export_onnx(art, art)
     seq = make_session(["fist"], SubjectStyle(subject="e"), seed=5).slice(0, 40)
     torch_scores = [p.scores for p in Recognizer.from_file(art).stream(seq)]
-    onnx_rec = Recognizer.from_file(art, RecognizerOptions(engine="onnx"))
+    onnx_rec = Recognizer.from_file(art, RecognizerOptions(base_options=BaseOptions(engine="onnx")))
     assert onnx_rec.labels == ["fist", "swiping_right", "unknown"]
     onnx_scores = [p.scores for p in onnx_rec.stream(seq)]
     np.testing.assert_allclose([list(s.values()) for s in onnx_scores],

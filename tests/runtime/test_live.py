@@ -38,7 +38,7 @@ def test_live_log_backend_on_landmarks(tmp_path: Path) -> None:
     cmap = tmp_path / "map.yaml"
     cmap.write_text("fist: next_slide\nswiping_right: next_slide\nswiping_left: next_slide\n"
                     "point_one: next_slide\nunknown: next_slide\n")
-    res = CliRunner().invoke(app, ["live", "--source", str(npz), "--artifact", str(art), "--backend", "log",
+    res = CliRunner().invoke(app, ["live", str(art), "--source", str(npz), "--sink", "log",
                                    "--decision", str(dec), "--command-map", str(cmap)])
     assert res.exit_code == 0, res.output
     lines = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
@@ -48,7 +48,7 @@ def test_live_log_backend_on_landmarks(tmp_path: Path) -> None:
 
 def test_live_bad_backend(tmp_path: Path) -> None:
     art = _bundle(tmp_path)
-    res = CliRunner().invoke(app, ["live", "--source", "x.npz", "--artifact", str(art), "--backend", "fax"])
+    res = CliRunner().invoke(app, ["live", str(art), "--source", "x.npz", "--sink", "fax"])
     assert res.exit_code == 2 and "keyboard|web|log" in res.output
 
 
@@ -61,8 +61,8 @@ def test_live_web_backend_says_when_no_page_got_the_commands(tmp_path: Path) -> 
     cmap = tmp_path / "map.yaml"
     cmap.write_text("fist: next_slide\nswiping_right: next_slide\nswiping_left: next_slide\n"
                     "point_one: next_slide\nunknown: next_slide\n")
-    res = CliRunner().invoke(app, ["live", "--source", str(tmp_path / "s.npz"), "--artifact", str(art),
-                                   "--backend", "web", "--port", "0", "--decision", str(dec),
+    res = CliRunner().invoke(app, ["live", str(art), "--source", str(tmp_path / "s.npz"),
+                                   "--sink", "web", "--port", "0", "--decision", str(dec),
                                    "--command-map", str(cmap)])
     assert res.exit_code == 0, res.output
     assert "reached no page" in res.stderr

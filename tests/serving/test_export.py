@@ -67,7 +67,7 @@ def test_export_rejects_non_artifact(tmp_path: Path) -> None:
 
 def test_exported_artifact_runs_under_the_onnx_engine(tiny_artifact: Path, tmp_path: Path) -> None:
     from gestura.data.synthetic import make_session
-    from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+    from gestura.runtime.recognizer import BaseOptions, Recognizer, RecognizerOptions
 
     report = export_onnx(tiny_artifact, tmp_path)
     assert {"model.onnx", "model.json", "model.safetensors", "onnx_export.json"} <= {p.name for p in
@@ -76,7 +76,7 @@ def test_exported_artifact_runs_under_the_onnx_engine(tiny_artifact: Path, tmp_p
     assert report.exporter == "torchscript" and report.dynamic_time  # the LSTM rule
     seq = make_session(["swiping_left", "fist"], seed=1)
     torch_rec = Recognizer.from_file(tiny_artifact)
-    onnx_rec = Recognizer.from_file(tmp_path, RecognizerOptions(engine="onnx"))
+    onnx_rec = Recognizer.from_file(tmp_path, RecognizerOptions(base_options=BaseOptions(engine="onnx")))
     p_torch, p_onnx = torch_rec.predict_proba(seq), onnx_rec.predict_proba(seq)
     assert np.allclose(p_torch, p_onnx, atol=1e-5) and p_torch.std() > 0
 

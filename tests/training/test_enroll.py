@@ -126,6 +126,6 @@ def test_enroll_k_zero_is_refused(tmp_path: Path) -> None:
     from gestura.cli import app
 
     art = _small_model(tmp_path / "art")
-    res = CliRunner().invoke(app, ["enroll", "--artifact", str(art), "--source", str(tmp_path), "--out",
-                                   str(tmp_path / "me"), "-k", "0"])
+    res = CliRunner().invoke(app, ["enroll", str(art), "--source", str(tmp_path), "--out",
+                                   str(tmp_path / "me"), "--takes", "0"])
     assert res.exit_code == 2 and "-k 0: out of bounds" in res.stderr and not (tmp_path / "me").exists()

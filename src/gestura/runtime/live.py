@@ -30,10 +30,10 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
     `landmarks` is the landmark backend for frames: mediapipe, or cnn with its `landmark_model` folder."""
     from gestura.runtime.commands import CommandMap, Dispatcher, KeyboardBackend, LogBackend, WebPresenterBackend
     from gestura.runtime.decision import DecisionConfig
-    from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+    from gestura.runtime.recognizer import BaseOptions, Recognizer, RecognizerOptions
 
     say = say or (lambda msg: print(msg, file=sys.stderr))
-    opts = RecognizerOptions(engine=engine, every_k=every_k,
+    opts = RecognizerOptions(base_options=BaseOptions(engine=engine), every_k=every_k,
                              decision=DecisionConfig.from_yaml(decision) if decision else None,
                              command_map=CommandMap.from_yaml(command_map) if command_map else None,
                              landmarks=landmarks, landmark_model=landmark_model)
@@ -52,7 +52,7 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
         backends = [WebPresenterBackend(hub)]
         say(f"web presenter: open {server.url} in a browser")
     else:
-        raise ConfigError(f"--backend must be keyboard|web|log, got {backend!r}")
+        raise ConfigError(f"--sink must be keyboard|web|log, got {backend!r}")
     dispatcher = Dispatcher(rec.command_map, backends)
     overlay = _Overlay(show, save_video) if (show or save_video) else None
     n = n_cmd = 0
@@ -100,7 +100,7 @@ def predictions(rec: Any, source: str, want_frames: bool) -> Any:
         state = rec.session()
         for frame in frames:
             lf = hands.process(frame)
-            yield state.push(lf.streams, frame.t_ms / 1000.0), (frame if want_frames else None)
+            yield state.push(lf.streams, timestamp_ms=frame.t_ms), (frame if want_frames else None)
 
 
 class _Overlay:

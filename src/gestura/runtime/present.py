@@ -40,7 +40,7 @@ PREVIEW_WIDTH = 256
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "msedge",
                   "microsoft-edge")
 PROFILES_DIR = profiles.profiles_dir()
-"""Where `--profile NAME` looks for personal models (`gestura enroll --out ~/.gestura/profiles/NAME`)."""
+"""Where a model NAME (`gestura present NAME`) is looked up: personal models (`gestura enroll --out ~/.gestura/profiles/NAME`)."""
 
 
 @dataclass
@@ -81,7 +81,7 @@ class PresentReport:
 
 
 def resolve_profile(profile: str | None) -> Path | None:
-    """`--profile`: None/"default" = the embedded model; a model folder path; or a name in `PROFILES_DIR`."""
+    """MODEL: None/"default" = the embedded model; a model folder path; or a name in `PROFILES_DIR`."""
     return profiles.resolve_profile(profile, PROFILES_DIR)
 
 
@@ -262,11 +262,11 @@ def run_present(source: str = "webcam", slides: str | Path | None = None, profil
     Interactive: opens the page in the default browser, recognises `source` once the page is up, and stays open
     after a file source ends until Ctrl-C. `headless_check`: the page in a headless Chromium, the source played
     as fast as it goes, then a one-line summary on `out` and 0 if every command reached the page, else 1."""
-    from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+    from gestura.runtime.recognizer import BaseOptions, Recognizer, RecognizerOptions
 
     say = say or (lambda msg: print(msg, file=sys.stderr))
     out = out or print
-    rec = Recognizer.from_file(resolve_profile(profile), RecognizerOptions(engine=engine))
+    rec = Recognizer.from_file(resolve_profile(profile), RecognizerOptions(base_options=BaseOptions(engine=engine)))
     deck = SlideDeck.open(slides)
     with PresentSession(rec, deck, also=also, app=app, host=host, port=0 if headless_check else port,
                         say=say) as session:

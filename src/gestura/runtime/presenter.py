@@ -2,7 +2,7 @@
 
 `create_presenter_router(deck, hub)` returns a FastAPI `APIRouter` (mount it anywhere: the serving app puts it
 under `/presenter/`); `create_presenter_app(deck, hub)` wraps it in a small app; `serve_presenter(...)` runs
-that app in a background thread for `gestura live --backend web`. The page (`static/presenter.html` +
+that app in a background thread for `gestura live --sink web`. The page (`static/presenter.html` +
 `presenter.js`) shows one slide at a time and listens on `ws` for messages published through the
 `PresenterHub`:
 

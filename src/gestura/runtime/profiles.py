@@ -68,7 +68,7 @@ def profile_path(name: str, folder: Path | None = None) -> Path:
 
 
 def resolve_profile(profile: str | None, folder: Path | None = None) -> Path | None:
-    """`--profile`: None/"default" = the embedded model; a model folder path; or a name in `profiles_dir()`."""
+    """MODEL: None/"default" = the embedded model; a model folder path; or a profile name in `profiles_dir()`."""
     if profile in (None, "default"):
         return None
     root = folder or profiles_dir()
@@ -79,7 +79,7 @@ def resolve_profile(profile: str | None, folder: Path | None = None) -> Path | N
     if NAME_RE.match(str(profile)) and (named / "model.json").is_file():
         return named
     have = [p.name for p in list_profiles(root)]
-    raise ConfigError(f"--profile {profile!r}: no model folder there nor in {root} (profiles: "
+    raise ConfigError(f"model {profile!r}: no model folder there nor in {root} (profiles: "
                       f"{', '.join(have) or 'none yet; make one with gestura enroll --profile NAME'})")
 
 

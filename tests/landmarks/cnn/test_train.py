@@ -57,7 +57,7 @@ def test_cli_trains_with_val_and_held_out_then_evaluates(tmp_path):
                               "--threads", "1"])
     assert res.exit_code == 0, res.output
     assert "validation error" in res.output and "held-out error" in res.output
-    res = runner.invoke(app, ["landmarks", "evaluate", str(tmp_path / "m"), str(data), "--json",
+    res = runner.invoke(app, ["landmarks", "evaluate", str(tmp_path / "m"), str(data), "--report",
                               str(tmp_path / "r.json")])
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "r.json").read_text())["groups"] == ["c"]  # the model's held-out test group
