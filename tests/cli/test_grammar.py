@@ -260,3 +260,31 @@ def test_evaluate_stream_split_test_is_the_models_splits_file(monkeypatch: pytes
     (model_dir / "splits.json").write_text("{}")
     runner.invoke(app, args)
     assert calls[0]["_args"][2] == str(model_dir / "splits.json")
+
+
+def test_enroll_needs_a_destination_and_profiles_list_and_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    """`enroll` says where the model goes (--profile or --out) before doing anything; `profiles list/remove`."""
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from gestura.cli import app as cli_app
+
+    monkeypatch.setenv("GESTURA_HOME", str(tmp_path))
+    runner = CliRunner()
+    res = runner.invoke(cli_app, ["enroll", "--source", "rec.npz"])
+    assert res.exit_code != 0 and "give --profile NAME" in res.output
+    res = runner.invoke(cli_app, ["enroll", "--source", "rec.npz", "--profile", "../evil"])
+    assert res.exit_code != 0 and "profile name" in res.output
+    res = runner.invoke(cli_app, ["enroll", "--source", "rec.npz", "--profile", "me", "--add-gesture", "wave"])
+    assert res.exit_code != 0 and "NAME=COMMAND" in res.output
+    assert "no profiles" in runner.invoke(cli_app, ["profiles", "list"]).output
+    prof = tmp_path / "profiles" / "anna"
+    prof.mkdir(parents=True)
+    (prof / "model.json").write_text(_json.dumps({"labels": ["fist", "unknown"], "meta": {}}))
+    listed = runner.invoke(cli_app, ["profiles", "list", "--json"])
+    assert listed.exit_code == 0 and _json.loads(listed.stdout)[0]["gestures"] == ["fist"]
+    assert runner.invoke(cli_app, ["profiles", "remove", "anna"]).exit_code == 0 and not prof.exists()
+    gone = runner.invoke(cli_app, ["profiles", "remove", "anna"])
+    assert gone.exit_code != 0 and "no profile 'anna'" in gone.output

@@ -63,6 +63,7 @@ for _fn, _name in _COMMANDS:
     app.command(_name)(_fn)
 app.add_typer(data.data_app, name="data")
 app.add_typer(landmarks.landmarks_app, name="landmarks")
+app.add_typer(live.profiles_app, name="profiles")
 
 
 def main() -> None:

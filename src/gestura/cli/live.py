@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from gestura.errors import ConfigError
+
 from gestura.cli.options import DEFAULT_MODEL, ENGINES, SINKS, ArtifactAlias, ModelArg, check_choice, console, \
     friendly_errors, is_default, model_arg, out, renamed, resolve_model
 
@@ -99,26 +101,120 @@ def present(
 
 @friendly_errors
 def enroll(
-    source: Annotated[str, typer.Option(
-        "--source", help="webcam | a video file | landmarks (a dataset folder or .npz with frame labels).")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the personal model.")],
     model: ModelArg = DEFAULT_MODEL,
+    source: Annotated[str, typer.Option(
+        "--source", help="webcam | a camera index | a video file | a landmark .npz recording (prompts from its "
+        "groundtruth.txt) | a landmark dataset folder with frame labels (batch, no page).")] = "webcam",
+    profile: Annotated[Optional[str], typer.Option(
+        "--profile", help="Save as this profile name (~/.gestura/profiles/NAME; use it with MODEL = NAME).")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Or: write the personal model to this folder.")
+                       ] = None,
     takes: Annotated[int, typer.Option("--takes", "-k", help="Takes per gesture.")] = 5,
+    gestures: Annotated[Optional[str], typer.Option(
+        help="Comma-separated gestures to enrol (default: every gesture the command map uses).")] = None,
+    add_gesture: Annotated[Optional[list[str]], typer.Option(
+        "--add-gesture", help="A gesture of your own and its command, NAME=COMMAND (repeatable), e.g. "
+        "wave=next_slide.")] = None,
+    method: Annotated[str, typer.Option(help="How the model adapts: finetune | probe | prototype (docs/results.md "
+                                       "compares them).")] = "finetune",
+    page: Annotated[bool, typer.Option("--page/--no-page", help="Show the guided page in a browser (else the "
+                                       "console only).")] = True,
+    speed: Annotated[float, typer.Option(help="Play a recording at this many times real time (0: as fast as "
+                                         "possible).")] = 1.0,
+    check: Annotated[bool, typer.Option("--check/--no-check", help="End with a check round (each gesture once "
+                                        "more).")] = True,
+    open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in the default browser."
+                                               )] = True,
     replay: Annotated[Optional[Path], typer.Option(
-        help="Data the model was trained on, replayed so old users are not forgotten.")] = None,
-    mode: Annotated[str, typer.Option(help="head (stage A only) | full (stage A then B).")] = "full",
+        help="Batch enrolment: data the model was trained on, replayed so old users are not forgotten.")] = None,
+    mode: Annotated[str, typer.Option(help="Batch enrolment: head (stage A only) | full (stage A then B).")
+                    ] = "full",
     seed: Annotated[int, typer.Option(help="Seed of sampling and fine-tuning.")] = 0,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a model already in --out.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a model already there.")] = False,
     artifact: ArtifactAlias = None,
 ) -> None:
-    """Adapt a model to a new user from K prompted takes per gesture and write a personal model."""
-    from gestura.training.enroll import enroll as run_enroll
+    """Teach a model your own gestures: a guided page shows each gesture, records K takes, fits your model, lets
+    you check it and saves a profile (`gestura present NAME`)."""
+    from gestura.runtime.profiles import profile_path
+    from gestura.training.enroll import check_enrol_out
 
     src = resolve_model(model_arg(model, artifact))
-    info = run_enroll(src, source, out_dir, k=takes, replay_data=replay, mode=mode, seed=seed, console=console,
-                      overwrite=overwrite)
-    console.print(f"enrolled from {info['takes']} take windows (+{info['replay']} replay) in "
-                  f"{info['seconds']:.1f} s; wrote {out_dir}", highlight=False)
+    if (profile is None) == (out_dir is None):
+        raise ConfigError("enroll: give --profile NAME (saved under ~/.gestura/profiles) or --out FOLDER")
+    dest = out_dir if out_dir is not None else profile_path(str(profile))
+    check_enrol_out(src, dest, overwrite=overwrite)
+    if Path(source).is_dir():
+        from gestura.training.enroll import enroll as run_enroll
+
+        info = run_enroll(src, source, dest, k=takes, replay_data=replay, mode=mode, seed=seed, console=console,
+                          overwrite=overwrite)
+        console.print(f"enrolled from {info['takes']} take windows (+{info['replay']} replay) in "
+                      f"{info['seconds']:.1f} s; wrote {dest}", highlight=False)
+        return
+    from gestura.runtime.commands import COMMANDS
+    from gestura.training.guided import ADAPT_METHODS, enrol_guided
+
+    check_choice(method, ADAPT_METHODS, "--method")
+    commands: dict[str, str] = {}
+    for item in add_gesture or []:
+        name, sep, command = item.partition("=")
+        if not sep or not name.strip() or command.strip() not in COMMANDS:
+            raise ConfigError(f"--add-gesture {item!r}: expected NAME=COMMAND with a command from "
+                              f"{', '.join(COMMANDS)}")
+        commands[name.strip()] = command.strip()
+    classes = [g.strip() for g in gestures.split(",") if g.strip()] if gestures else None
+    res = enrol_guided(src, source, dest, k=takes, classes=classes, commands=commands or None, method=method,
+                       page=page, speed=speed, seed=seed, check_round=check,
+                       say=lambda m: console.print(m, highlight=False, markup=False),
+                       on_page=lambda url: _show_page(url, open_browser))
+    ok = sum(r["ok"] for r in res.check)
+    console.print(f"enrolled {len(res.takes)} takes ({len(res.rejected)} asked again) in {res.adapt_seconds:.1f} s"
+                  f" of fitting; check round {ok}/{len(res.check)}; wrote {dest}", highlight=False)
+    out.print(str(dest), highlight=False)
+
+
+def _show_page(url: str, open_browser: bool) -> None:
+    console.print(f"enrolment page at {url} (it starts when the page is open; Ctrl-C to quit)", highlight=False)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+
+
+profiles_app = typer.Typer(help="Your personal models (from `gestura enroll --profile NAME`).", no_args_is_help=True)
+
+
+@profiles_app.command("list")
+@friendly_errors
+def profiles_list(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the saved profiles with their gestures."""
+    import json
+
+    from gestura.runtime.profiles import list_profiles, profiles_dir
+
+    rows = list_profiles()
+    if json_out:
+        out.print(json.dumps([{"name": p.name, "path": str(p.path), "gestures": list(p.gestures),
+                               "created": p.created, "method": p.method} for p in rows]), highlight=False)
+        return
+    if not rows:
+        console.print(f"no profiles in {profiles_dir()} yet; make one with gestura enroll --profile NAME",
+                      highlight=False)
+        return
+    width = max(len(p.name) for p in rows)
+    for p in rows:
+        out.print(f"{p.name:<{width}}  {p.created or '-':<20}  {p.method or '-':<9}  {', '.join(p.gestures)}",
+                  highlight=False, soft_wrap=True)
+
+
+@profiles_app.command("remove")
+@friendly_errors
+def profiles_remove(name: Annotated[str, typer.Argument(help="Profile name.")]) -> None:
+    """Delete a saved profile."""
+    from gestura.runtime.profiles import remove_profile
+
+    path = remove_profile(name)
+    console.print(f"removed {path}", highlight=False)
 
 
 @friendly_errors

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 from gestura.errors import ConfigError, GesturaError
+from gestura.runtime.profiles import profiles_dir
 
 console = Console(stderr=True)
 """Diagnostics: progress, warnings, errors, 'wrote FILE'."""
@@ -111,7 +112,7 @@ def resolve_model(model: str) -> Path:
         return EMBEDDED_MODEL
     if (path / "model.json").is_file() or os.sep in model or "/" in model:
         return path
-    named = Path(os.environ.get("GESTURA_HOME", Path.home() / ".gestura")) / "profiles" / model
+    named = profiles_dir() / model
     return named if (named / "model.json").is_file() else path
 
 
