@@ -81,9 +81,8 @@ def prototype_head(e: np.ndarray, y: np.ndarray, n_classes: int, fallback: tuple
 
 
 def probe_head(e: np.ndarray, y: np.ndarray, n_classes: int, init: tuple[np.ndarray, np.ndarray],
-               l2: float = 1e-3, steps: int = 200) -> tuple[np.ndarray, np.ndarray]:
-    """Linear head fitted by class-balanced logistic regression on `e`, pulled towards `init` with weight `l2`
-    (per unit of the embeddings' mean square, so the pull does not depend on their scale)."""
+               l2: float = 1e-2, steps: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Linear head fitted by class-balanced logistic regression on `e`, pulled towards `init` with weight `l2`."""
     import torch
 
     w0, b0 = (torch.tensor(a, dtype=torch.float64) for a in init)
@@ -92,7 +91,7 @@ def probe_head(e: np.ndarray, y: np.ndarray, n_classes: int, init: tuple[np.ndar
     counts = np.bincount(y, minlength=n_classes).astype(np.float64)
     cw = torch.tensor(np.where(counts > 0, len(y) / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0))
     opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=steps, line_search_fn="strong_wolfe")
-    scale = 1.0 / float(et.pow(2).mean().clamp(min=1e-6))
+    scale = float(et.pow(2).mean().clamp(min=1e-6))
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
