@@ -141,3 +141,15 @@ def test_compact_moves_real_frames_to_the_front_in_order() -> None:
     assert xs[0, :, 0].tolist() == [1.0, 3.0, 4.0, 0.0, 0.0, 0.0]
     assert xs[1, :, 0].tolist() == [0.0] * 6  # no real frame: one zeroed frame stands in
     assert lengths.tolist() == [3, 1] and new_mask.sum(dim=1).tolist() == [3, 1]
+
+
+def test_only_gestura_models_can_be_registered() -> None:
+    from gestura.models import register_model
+
+    @dataclasses.dataclass(frozen=True)
+    class Cfg:
+        input_dim: int = 3
+
+    with pytest.raises(TypeError, match="GesturaModel"):
+        register_model("plain_module_for_test", Cfg)(torch.nn.Linear)
+    assert "plain_module_for_test" not in list_models()
