@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gestura.errors import ConfigError, GesturaError, ModelFileError
-from gestura.io import atomic_write, read_json, write_json
-from gestura.runtime.onnx_model import (  # noqa: F401  (the ONNX reader lives with the runtime that uses it)
-    INPUT_NAMES, ONNX_FILE, OnnxModel, _session, check_onnx_weights, load_onnx,
-)
+from gestura.artifact import CARD, META, WEIGHTS, ModelBundle, read_model_json
+from gestura.artifact.onnx import INPUT_NAMES, ONNX_FILE, REPORT_FILE, load_onnx, session
+from gestura.io import atomic_write, write_json
+
+__all__ = ["ExportReport", "ParityReport", "check_parity", "export_onnx", "load_onnx"]
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -145,7 +146,7 @@ def export_onnx(
             with _export_mode(model):
                 _export_once(wrapped, (trace_x, trace_m), tmp, exporter=exporter, dynamic_time=dyn_time,
                              opset=opset)
-            sess = _session(tmp)
+            sess = session(tmp)
             worst = max(check_parity(model, sess, cx, cm, atol=atol).max_abs_diff
                         for cx, cm in checks_fixed + (checks_time if dyn_time else []))
             if not worst <= atol:
@@ -164,7 +165,7 @@ def export_onnx(
         used_opset = opset if exporter == "dynamo" else min(opset, TORCHSCRIPT_MAX_OPSET)
         report = ExportReport(path=target, model=name, exporter=exporter, dynamic_time=dyn_time, opset=used_opset,
                               max_abs_diff=float(worst), attempts=tuple(attempts))
-        write_json(out / "onnx_export.json", {**report.to_dict(), "weights_sha256": sha})
+        write_json(out / REPORT_FILE, {**report.to_dict(), "weights_sha256": sha})
         return report
     raise ModelFileError(f"{out / ONNX_FILE}: could not export model {name!r} to ONNX; " + " | ".join(attempts))
 
@@ -182,7 +183,7 @@ def check_parity(
 
     x = np.ascontiguousarray(x, dtype=np.float32)
     mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.ascontiguousarray(mask, dtype=bool)
-    sess = onnx if not isinstance(onnx, (str, os.PathLike)) else _session(Path(onnx))
+    sess = onnx if not isinstance(onnx, (str, os.PathLike)) else session(Path(onnx))
     with torch.inference_mode():
         ref = model.eval()(torch.from_numpy(x), torch.from_numpy(mask)).float()
         ref_p = torch.softmax(ref, dim=-1)
@@ -200,10 +201,8 @@ def _resolve(obj: Any) -> tuple[torch.nn.Module, int | None, Path | None, Any]:
 
     if isinstance(obj, (str, os.PathLike)):
         src = Path(obj)
-        if not (src / "model.json").is_file():
-            raise ModelFileError(f"{src}: not a gestura artifact (no model.json)")
-        from gestura.artifact import ModelBundle
-
+        if not (src / META).is_file():
+            raise ModelFileError(f"{src}: not a gestura artifact (no {META})")
         bundle = ModelBundle.load(src)
         return _torch_model(bundle, src), getattr(bundle, "window", None), src, None
     if isinstance(obj, torch.nn.Module):
@@ -316,7 +315,7 @@ def _check_out(src: Path, out: Path) -> None:
     (other weights) would lose it, so it is refused before anything is written."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a folder")
-    if not (out / "model.json").is_file() or out.resolve() == src.resolve():
+    if not (out / META).is_file() or out.resolve() == src.resolve():
         return
     theirs, ours = _weights_sha(out), _weights_sha(src)
     if theirs != ours or not ours:
@@ -327,7 +326,7 @@ def _check_out(src: Path, out: Path) -> None:
 def _weights_sha(folder: Path) -> str:
     """The weights checksum `model.json` in `folder` records ("" when there is none)."""
     try:
-        doc = read_json(folder / "model.json")
+        doc = read_model_json(folder)
         return str(doc["weights"]["sha256"])
     except (GesturaError, KeyError, TypeError):
         return ""
@@ -339,8 +338,8 @@ def _copy_sidecars(src_dir: Path | None, bundle: Any, out: Path) -> None:
         return
     if src_dir is None or src_dir.resolve() == out.resolve():
         return
-    read_json(src_dir / "model.json")  # a malformed model.json is an error here, not a bad export folder later
-    for fname in ("model.json", "model.safetensors", "README.md"):
+    read_model_json(src_dir)  # a malformed model.json is an error here, not a bad export folder later
+    for fname in (META, WEIGHTS, CARD):
         if (src_dir / fname).is_file():
             with atomic_write(out / fname, "wb") as f, open(src_dir / fname, "rb") as src:
                 shutil.copyfileobj(src, f)
