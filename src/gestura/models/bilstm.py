@@ -1,4 +1,4 @@
-"""`bilstm`: seed 002's 2-layer bidirectional LSTM with attention pooling over a learned query.
+"""`bilstm`: a 2-layer bidirectional LSTM with attention pooling over a learned query.
 
 Scores are scaled dot products between a learned query and a key projection of each frame's BiLSTM output;
 softmax over real frames only; the pooled vector goes through LayerNorm, dropout and a linear head.

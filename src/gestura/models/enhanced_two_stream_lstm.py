@@ -1,4 +1,4 @@
-"""`enhanced_two_stream_lstm`: seed 000's EnhancedTwoStreamLSTM, exactly as its diagram says.
+"""`enhanced_two_stream_lstm`: the EnhancedTwoStreamLSTM, exactly as its diagram says.
 
 Stream A = position + joint_angles (73 dims), stream B = fingertip_spread + wrist_trajectory + velocity +
 wrist_vel_raw (74). Per stream: Linear + LayerNorm + GELU to 96; 2-layer BiLSTM (hidden 96) -> 192; LayerNorm;

@@ -1,4 +1,4 @@
-"""`lstm`: seed 001's stacked LSTM (64-128-64 units, then dense 64-32 and the class head), any input width.
+"""`lstm`: the stacked LSTM baseline (64-128-64 units, then dense 64-32 and the class head), any input width.
 
 Padding never reaches the recurrence: real frames are moved to the front (`compact`) and run as packed
 sequences (`MaskedLSTM`), so a window padded on either side gives the same output as the bare frames.

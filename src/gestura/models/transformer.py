@@ -1,4 +1,4 @@
-"""`transformer`: seed 002's temporal Transformer encoder (defaults d_model 256, 8 heads, 6 layers).
+"""`transformer`: a temporal Transformer encoder (defaults d_model 256, 8 heads, 6 layers).
 
 Frames are projected to `d_model`, given sinusoidal or learned positions (counted over real frames only, so
 padding on either side changes nothing), encoded with a key-padding mask (pre-LN layers), mean-pooled over real

@@ -1,4 +1,4 @@
-"""`two_stream_lstm`: seed 000's previous TwoStreamGestureLSTM.
+"""`two_stream_lstm`: the earlier TwoStreamGestureLSTM (two LSTM streams over feature blocks).
 
 The 147-d feature-schema-v1 frame splits into stream A = position + joint_angles (73) and stream B = the other
 74 columns (for another width: first half / second half). Each stream: a unidirectional LSTM (hidden 96), a

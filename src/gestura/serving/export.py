@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gestura.errors import ConfigError, GesturaError, ModelFileError
 from gestura.artifact import CARD, META, WEIGHTS, ModelBundle, read_model_json
 from gestura.artifact.onnx import INPUT_NAMES, ONNX_FILE, REPORT_FILE, load_onnx, session
+from gestura.errors import ConfigError, GesturaError, ModelFileError
 from gestura.io import atomic_write, write_json
 
 __all__ = ["ExportReport", "ParityReport", "check_parity", "export_onnx", "load_onnx"]
