@@ -82,7 +82,7 @@ class GesturaModel(nn.Module):
     def export_mode(self, flag: bool) -> None:
         for m in self.modules():
             if m is not self and hasattr(m, "export_mode"):
-                m.export_mode = bool(flag)
+                setattr(m, "export_mode", bool(flag))
         self.__dict__["_export_mode"] = bool(flag)
 
     @contextmanager

@@ -88,8 +88,8 @@ class MaskedLSTM(nn.LSTM):
         if self.export_mode:
             return self._forward_padded(x, lengths)
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, (h, _) = super().forward(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        packed_out, (h, _) = super().forward(packed)
+        out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=x.shape[1])
         return out, h
 
     def _forward_padded(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
