@@ -18,8 +18,8 @@ from gestura.data.streams import stream_prompts
 from gestura.errors import InputError
 from gestura.landmarks.backend import LandmarkFrame
 from gestura.landmarks.sequence import LandmarkSequence
-from gestura.training.guided import (ClockScheduler, GuidedEnrolment, GuideTiming, Slot, check_take,
-                                     enrol_classes, enrol_guided, frames_of)
+from gestura.training.guided import ClockScheduler, GuidedEnrolment, GuideTiming, Slot, check_take, frames_of
+from gestura.training.guided_session import enrol_classes, enrol_guided
 from shared_subsets import short_session
 
 pytestmark = pytest.mark.real_data

@@ -152,7 +152,7 @@ def enroll(
                       f"{info['seconds']:.1f} s; wrote {dest}", highlight=False)
         return
     from gestura.runtime.commands import COMMANDS
-    from gestura.training.guided import ADAPT_METHODS, enrol_guided
+    from gestura.training.guided_session import ADAPT_METHODS, enrol_guided
 
     check_choice(method, ADAPT_METHODS, "--method")
     commands: dict[str, str] = {}
