@@ -264,7 +264,7 @@ def test_evaluate_stream_split_test_is_the_models_splits_file(monkeypatch: pytes
 
 def test_enroll_needs_a_destination_and_profiles_list_and_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                                  ) -> None:
-    """`enroll` says where the model goes (--profile or --out) before doing anything; `profiles list/remove`."""
+    """`enroll` says where the model goes (--name or --out) before doing anything; `profiles list/remove`."""
     import json as _json
 
     from typer.testing import CliRunner
@@ -274,10 +274,10 @@ def test_enroll_needs_a_destination_and_profiles_list_and_remove(tmp_path: Path,
     monkeypatch.setenv("GESTURA_HOME", str(tmp_path))
     runner = CliRunner()
     res = runner.invoke(cli_app, ["enroll", "--source", "rec.npz"])
-    assert res.exit_code != 0 and "give --profile NAME" in res.output
-    res = runner.invoke(cli_app, ["enroll", "--source", "rec.npz", "--profile", "../evil"])
+    assert res.exit_code != 0 and "give --name NAME" in res.output
+    res = runner.invoke(cli_app, ["enroll", "--source", "rec.npz", "--name", "../evil"])
     assert res.exit_code != 0 and "profile name" in res.output
-    res = runner.invoke(cli_app, ["enroll", "--source", "rec.npz", "--profile", "me", "--add-gesture", "wave"])
+    res = runner.invoke(cli_app, ["enroll", "--source", "rec.npz", "--name", "me", "--add-gesture", "wave"])
     assert res.exit_code != 0 and "NAME=COMMAND" in res.output
     assert "no profiles" in runner.invoke(cli_app, ["profiles", "list"]).output
     prof = tmp_path / "profiles" / "anna"

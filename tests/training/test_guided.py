@@ -202,7 +202,7 @@ def test_guided_enrolment_page_and_profile_with_a_gesture_of_ones_own(shared_dat
 @pytest.mark.slow
 def test_enroll_command_without_a_page_saves_a_profile(shared_datasets: Path, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """`gestura enroll --source REC.npz --profile NAME --no-page`: console prompts, then `profiles list` shows it."""
+    """`gestura enroll --source REC.npz --name NAME --no-page`: console prompts, then `profiles list` shows it."""
     from typer.testing import CliRunner
 
     from gestura.cli import app
@@ -211,12 +211,12 @@ def test_enroll_command_without_a_page_saves_a_profile(shared_datasets: Path, tm
     src = short_session(shared_datasets / "presentation-streams" / "meric_s2.npz", tmp_path / "rec",
                         ["swiping_left", "swiping_right"], 2)
     runner = CliRunner()
-    res = runner.invoke(app, ["enroll", "--source", str(src), "--profile", "meric", "--takes", "1", "--method",
+    res = runner.invoke(app, ["enroll", "--source", str(src), "--name", "meric", "--takes", "1", "--method",
                               "prototype", "--no-page", "--speed", "0"])
     assert res.exit_code == 0, res.output
     assert "get ready: swipe left" in res.output and "check round" in res.output
     assert "zooming" in res.output  # said: the recording has no takes of the zoom gestures
     listed = runner.invoke(app, ["profiles", "list"])
     assert listed.stdout.startswith("meric ") and "prototype" in listed.stdout
-    again = runner.invoke(app, ["enroll", "--source", str(src), "--profile", "meric", "--no-page"])
+    again = runner.invoke(app, ["enroll", "--source", str(src), "--name", "meric", "--no-page"])
     assert again.exit_code != 0 and "already holds a model" in again.output  # never overwritten unasked

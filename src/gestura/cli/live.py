@@ -105,8 +105,9 @@ def enroll(
     source: Annotated[str, typer.Option(
         "--source", help="webcam | a camera index | a video file | a landmark .npz recording (prompts from its "
         "groundtruth.txt) | a landmark dataset folder with frame labels (batch, no page).")] = "webcam",
-    profile: Annotated[Optional[str], typer.Option(
-        "--profile", help="Save as this profile name (~/.gestura/profiles/NAME; use it with MODEL = NAME).")] = None,
+    name: Annotated[Optional[str], typer.Option(
+        "--name", help="Save as this profile name (~/.gestura/profiles/NAME); then `gestura present NAME`.")
+                    ] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Or: write the personal model to this folder.")
                        ] = None,
     takes: Annotated[int, typer.Option("--takes", "-k", help="Takes per gesture.")] = 5,
@@ -134,14 +135,14 @@ def enroll(
     artifact: ArtifactAlias = None,
 ) -> None:
     """Teach a model your own gestures: a guided page shows each gesture, records K takes, fits your model, lets
-    you check it and saves a profile (`gestura present NAME`)."""
+    you check it and saves it as a profile (`gestura present NAME`)."""
     from gestura.runtime.profiles import profile_path
     from gestura.training.enroll import check_enrol_out
 
     src = resolve_model(model_arg(model, artifact))
-    if (profile is None) == (out_dir is None):
-        raise ConfigError("enroll: give --profile NAME (saved under ~/.gestura/profiles) or --out FOLDER")
-    dest = out_dir if out_dir is not None else profile_path(str(profile))
+    if (name is None) == (out_dir is None):
+        raise ConfigError("enroll: give --name NAME (a profile under ~/.gestura/profiles) or --out FOLDER")
+    dest = out_dir if out_dir is not None else profile_path(str(name))
     check_enrol_out(src, dest, overwrite=overwrite)
     if Path(source).is_dir():
         from gestura.training.enroll import enroll as run_enroll
@@ -181,7 +182,7 @@ def _show_page(url: str, open_browser: bool) -> None:
         webbrowser.open(url)
 
 
-profiles_app = typer.Typer(help="Your personal models (from `gestura enroll --profile NAME`).", no_args_is_help=True)
+profiles_app = typer.Typer(help="Your personal models (from `gestura enroll --name NAME`).", no_args_is_help=True)
 
 
 @profiles_app.command("list")
@@ -198,7 +199,7 @@ def profiles_list(json_out: Annotated[bool, typer.Option("--json", help="Print J
                                "created": p.created, "method": p.method} for p in rows]), highlight=False)
         return
     if not rows:
-        console.print(f"no profiles in {profiles_dir()} yet; make one with gestura enroll --profile NAME",
+        console.print(f"no profiles in {profiles_dir()} yet; make one with gestura enroll --name NAME",
                       highlight=False)
         return
     width = max(len(p.name) for p in rows)

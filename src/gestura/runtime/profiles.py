@@ -1,4 +1,4 @@
-"""Named personal models ("profiles"): where `gestura enroll` saves them and `--profile NAME` finds them.
+"""Named personal models ("profiles"): where `gestura enroll --name NAME` saves them and MODEL = NAME finds them.
 
 A profile is an ordinary model folder (model.json + weights) under `profiles_dir()`, which is
 `$GESTURA_HOME/profiles` (default `~/.gestura/profiles`). Names are plain (letters, digits, `-`, `_`, `.`), so a
@@ -80,7 +80,7 @@ def resolve_profile(profile: str | None, folder: Path | None = None) -> Path | N
         return named
     have = [p.name for p in list_profiles(root)]
     raise ConfigError(f"model {profile!r}: no model folder there nor in {root} (profiles: "
-                      f"{', '.join(have) or 'none yet; make one with gestura enroll --profile NAME'})")
+                      f"{', '.join(have) or 'none yet; make one with gestura enroll --name NAME'})")
 
 
 def remove_profile(name: str, folder: Path | None = None) -> Path:
