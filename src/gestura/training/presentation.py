@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from dataclasses import replace
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -22,6 +24,8 @@ from gestura.data.streams import (
     StreamWindowConfig, background_windows, cut_dataset_windows, generated_stream_windows,
 )
 from gestura.errors import ConfigError
+from gestura.features.augment import retarget_style
+from gestura.features.motion import hand_motion
 from gestura.io import read_yaml_mapping
 from gestura.landmarks.sequence import LandmarkSequence
 from gestura.landmarks.smoothing import SmoothingConfig
@@ -54,6 +58,9 @@ class PresentationRecipe(BaseModel):
     signing_windows: int = Field(1500, ge=0, le=100_000, description="hard-negative windows of real signing")
     signing_data: str = "asl-traduttore/words"
     signing_by: str = "TheCamNelson"
+    retarget_copies: int = Field(0, ge=0, le=10, description="copies of every real window re-expressed in the "
+                                 "other style (a sweep as a turn of the hand, a turn as a sweep), fingertip path kept")
+    retarget_amount: tuple[float, float] = Field((0.4, 0.9), description="share of the travel or turn moved over")
     decision: dict[str, Any] = Field(default_factory=dict, description="DecisionConfig settings stored in the "
                                      "artifact (meta.decision)")
 
@@ -99,6 +106,23 @@ def signing_windows(n: int, wcfg: StreamWindowConfig, rng: np.random.Generator, 
     return background_windows(seqs, wcfg, rng, max_windows=n, video_id=f"signing-{signer}")
 
 
+def retargeted(clip: LandmarkSequence, rng: np.random.Generator, amount: tuple[float, float] = (0.4, 0.9),
+               ) -> LandmarkSequence:
+    """`clip` in the other style (`features.augment.retarget_style`): a hand that mostly travels is turned, a hand
+    that mostly turns is moved; the share is drawn from `amount`."""
+    share = float(rng.uniform(*amount))
+    m = hand_motion(clip)
+    ok = m[:, 0] > 0
+    if ok.sum() < 2:
+        return clip
+    travel = float(np.hypot(np.ptp(m[ok, 1]), np.ptp(m[ok, 2])) / max(float(np.median(m[ok, 4])), 1e-6))
+    turn = float(np.ptp(np.unwrap(m[ok, 3])))
+    signed = share if travel > turn else -share
+    streams = {name: retarget_style(x, clip.present[name], signed) if name.endswith("_hand") else x
+               for name, x in clip.streams.items()}
+    return replace(clip, streams=streams)
+
+
 def recipe_windows(recipe: PresentationRecipe, sessions: Sequence[LandmarkSequence],
                    datasets: str | os.PathLike[str] | None = None) -> tuple[list[LandmarkSequence], dict[str, int]]:
     """Labelled training windows of the recorded `sessions` (frame-labelled streams), plus the recipe's generated
@@ -107,6 +131,7 @@ def recipe_windows(recipe: PresentationRecipe, sessions: Sequence[LandmarkSequen
     rng = np.random.default_rng(recipe.seed)
     wcfg = recipe.window_config()
     real = cut_dataset_windows([smooth_sequence(s, SmoothingConfig()) for s in sessions], wcfg, rng)
+    real += [retargeted(c, rng, recipe.retarget_amount) for _ in range(recipe.retarget_copies) for c in real]
     gen = generated_windows(recipe.generated_people, wcfg, rng, recipe.seed, recipe.generated_classes) \
         if recipe.generated_people else []
     neg: list[LandmarkSequence] = []
