@@ -307,9 +307,9 @@ def _labelled(take: LandmarkSequence, slot: Slot) -> LandmarkSequence:
 
 def frames_of(seq: LandmarkSequence) -> Iterator[LandmarkFrame]:
     """A landmark recording as the frames a camera + MediaPipe would have given (hands only)."""
-    hands = [h for h in ("left_hand", "right_hand") if h in seq.streams]
+    hands: list[str] = [h for h in ("left_hand", "right_hand") if h in seq.streams]
     for i in range(seq.n_frames):
-        streams = {h: (np.asarray(seq.streams[h][i], np.float32) if seq.present[h][i] else None) for h in hands}
+        streams: dict[str, np.ndarray | None] = {h: (np.asarray(seq.streams[h][i], np.float32) if seq.present[h][i] else None) for h in hands}
         yield LandmarkFrame(streams=streams, t_ms=int(round(float(seq.t[i]) * 1000)))
 
 
