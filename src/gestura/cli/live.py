@@ -33,7 +33,7 @@ def demo(
 def live(
     model: ModelArg = DEFAULT_MODEL,
     source: Annotated[str, typer.Option(help="webcam, a camera index, a video file or a landmark .npz.")] = "webcam",
-    sink: Annotated[str, typer.Option(help="Where commands go: keyboard | web | log.")] = "log",
+    sink: Annotated[str, typer.Option(help="Where commands go: keyboard | web (the presenter page) | log | ws (JSON on a WebSocket for apps).")] = "log",
     app_keys: Annotated[str, typer.Option("--app", help="Keyboard table: powerpoint|keynote|impress|browser.")
                         ] = "browser",
     slides: Annotated[Optional[Path], typer.Option(help="Web presenter slides: image folder or PDF.")] = None,

@@ -38,7 +38,7 @@ EMBEDDED_MODEL = Path(__file__).resolve().parents[1] / "assets" / "default"
 
 ENGINES = ("torch", "onnx")
 """Model engines (`--engine`)."""
-SINKS = ("keyboard", "web", "log")
+SINKS = ("keyboard", "web", "log", "ws")
 """Where `live` sends commands (`--sink`)."""
 
 ModelArg = Annotated[str, typer.Argument(

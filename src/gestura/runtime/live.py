@@ -1,4 +1,5 @@
-"""`gestura live`: a source through the Recognizer into a command backend (keyboard, web presenter, log).
+"""`gestura live`: a source through the Recognizer into a command sink (keyboard, web presenter, log, or a
+WebSocket that apps subscribe to: `{"type": "command", "command": ..., "label": ..., "score": ..., "t": ...}`).
 
 Pointer and pen events (point_one / point_two) go to the web presenter; the keyboard and log backends get
 discrete commands only. With `show`, an OpenCV window shows landmarks, class, confidence and FPS (needs an
@@ -51,8 +52,17 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
         hub = server.hub
         backends = [WebPresenterBackend(hub)]
         say(f"web presenter: open {server.url} in a browser")
+    elif backend == "ws":
+        from gestura.runtime.presenter import PresenterServer, SlideDeck
+
+        server = PresenterServer(SlideDeck(()), port=port, config={"title": "gestura commands"})
+        hub = server.hub
+        backends = [WebPresenterBackend(hub)]
+        url = server.url.replace("http://", "ws://") + "ws"
+        say(f"commands as JSON on {url}; waiting for a client before recognising")
+        hub.wait_for_client(None)
     else:
-        raise ConfigError(f"--sink must be keyboard|web|log, got {backend!r}")
+        raise ConfigError(f"--sink must be keyboard|web|log|ws, got {backend!r}")
     dispatcher = Dispatcher(rec.command_map, backends)
     overlay = _Overlay(show, save_video) if (show or save_video) else None
     n = n_cmd = 0
@@ -79,6 +89,7 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
         if overlay is not None:
             overlay.close()
         if server is not None:
+            server.hub.drain()
             server.stop()
             if server.hub.undelivered:
                 say(f"warning: {server.hub.undelivered} messages (commands, pointer) reached no page: none was "

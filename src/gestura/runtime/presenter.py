@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,6 +224,16 @@ class PresenterHub:
             self.undelivered += not clients
         for loop, queue in clients:
             loop.call_soon_threadsafe(queue.put_nowait, message)
+
+    def drain(self, timeout: float = 2.0) -> bool:
+        """Wait until every connected client's queue is sent (before stopping the server); True if it was."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._lock:
+                if all(q.empty() for _, q in self._clients):
+                    return True
+            time.sleep(0.02)
+        return False
 
     def _add(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[dict[str, Any]]) -> None:
         with self._connected:
