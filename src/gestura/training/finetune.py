@@ -72,7 +72,7 @@ def rehead(model: nn.Module, old_labels: Sequence[str], new_labels: Sequence[str
     k_new = len(new_labels)
     if callable(getattr(model, "reset_classifier", None)):
         net = copy.deepcopy(model)
-        net.reset_classifier(k_new)
+        getattr(net, "reset_classifier")(k_new)
         cfg = getattr(net, "cfg", None)
         if cfg is not None and getattr(cfg, "num_classes", k_new) != k_new:
             net.cfg = dataclasses.replace(cfg, num_classes=k_new)
@@ -134,7 +134,10 @@ def finetune(bundle: ModelBundle, data: FitData, config: FinetuneConfig = Finetu
             lam = config.l2sp
 
             def penalty(_: nn.Module) -> torch.Tensor:
-                return lam * sum(((p - a) ** 2).sum() for p, a in zip(backbone, anchors))
+                total = torch.zeros(())
+                for p, a in zip(backbone, anchors):
+                    total = total + ((p - a) ** 2).sum()
+                return lam * total
 
         groups = [{"params": backbone, "lr": config.fit.lr * config.backbone_lr_mult},
                   {"params": list(head.parameters()), "lr": config.fit.lr}]

@@ -3,9 +3,9 @@
 The model, teacher, losses and tracker live in `gestura.landmarks.cnn`; this module gives the one training loop
 (`gestura.training.trainer.fit`) the crops, the landmark loss (wing + presence) and the validation error: AdamW,
 cosine schedule with warm-up, gradient clipping, early stopping on validation error, best weights kept, a CSV log,
-a safetensors + JSON artifact. Held-out data are whole groups (videos, or photo folders) from the manifest, never frames of a training video.
-Two kinds: `val` groups pick the epoch (best weights, early stopping); `held_out` groups are the test set, only
-evaluated at the end, so the reported error was not used to choose anything.
+a safetensors + JSON artifact. Held-out data are whole groups (videos, or photo folders) from the manifest, never
+frames of a training video. Two kinds: `val` groups pick the epoch (best weights, early stopping); `held_out`
+groups are the test set, only evaluated at the end, so the reported error was not used to choose anything.
 """
 
 from __future__ import annotations

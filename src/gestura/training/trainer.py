@@ -133,7 +133,7 @@ class FitData:
 
     def targets(self) -> np.ndarray:
         """Class index of every training item (for class weights)."""
-        ds = self.train.dataset if isinstance(self.train, DataLoader) else self.train
+        ds: Any = self.train.dataset if isinstance(self.train, DataLoader) else self.train
         targets = getattr(ds, "targets", None)
         if targets is None:  # e.g. a TensorDataset of (x, mask, y): the third item of every sample
             targets = [int(ds[i][2]) for i in range(len(ds))]
@@ -161,8 +161,10 @@ def class_weights_from(targets: np.ndarray, n_classes: int) -> torch.Tensor:
 def make_optimizer(model: nn.Module, optim: Any, param_groups: list[dict[str, Any]] | None = None
                    ) -> torch.optim.Optimizer:
     """AdamW over trainable parameters (or the given groups) at `optim.lr`, `optim.weight_decay`."""
-    params = param_groups or [p for p in model.parameters() if p.requires_grad]
-    return torch.optim.AdamW(params, lr=optim.lr, weight_decay=optim.weight_decay)
+    if param_groups:
+        return torch.optim.AdamW(param_groups, lr=optim.lr, weight_decay=optim.weight_decay)
+    return torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=optim.lr,
+                             weight_decay=optim.weight_decay)
 
 
 @torch.no_grad()
@@ -227,7 +229,8 @@ def fit(model: nn.Module, data: FitData, config: FitConfig = FitConfig(), *,
             ds.set_epoch(epoch + config.epoch_offset)
         D.set_epoch(train_loader, epoch + config.epoch_offset)
         net.train()
-        total, n, sums = 0.0, 0, {}
+        total, n = 0.0, 0
+        sums: dict[str, float] = {}
         with _bar(show, len(train_loader), f"epoch {epoch + 1}/{config.epochs}") as advance:
             for step, batch in enumerate(train_loader):
                 batch = [b.to(ctx.device) for b in batch]
@@ -318,8 +321,10 @@ def _scheduler(optimizer: torch.optim.Optimizer, config: FitConfig, mode: str, s
     """The learning-rate scheduler of `config.schedule` and whether it steps per optimiser step."""
     steps = max(1, config.epochs * math.ceil(max(steps_per_epoch, 1) / config.accum_steps))
     if config.schedule == "plateau":
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode=mode, factor=config.lr_factor,
-                                                          patience=config.lr_patience, min_lr=config.min_lr), False
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min" if mode == "min" else "max", factor=config.lr_factor, patience=config.lr_patience,
+            min_lr=config.min_lr)
+        return plateau, False
     if config.schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
                                                    total_steps=steps, pct_start=config.warmup), True

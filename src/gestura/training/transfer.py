@@ -55,7 +55,7 @@ def transfer_fit(prep: Any, cfg: Any, run_dir: Path, callbacks: tuple[Callback, 
     res = finetune(src, FitData(train, val, labels=labels), config)
     model = res.model
     model.transfer_info = {"from": str(cfg.transfer.init_from),  # type: ignore[assignment]
-                           "shared_labels": model.transfer_info["shared_labels"]}
+                           "shared_labels": getattr(model, "transfer_info")["shared_labels"]}
     return model, res.history, labels
 
 

@@ -215,15 +215,16 @@ def train_model(name: str, params: dict[str, Any], arr: SignArrays, tr: np.ndarr
     train = DataLoader(items, batch_size=settings.batch_size, shuffle=True, generator=gen)
     augment = settings.augment and arr.schema.startswith("joints-")
 
+    def criterion(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits, y, label_smoothing=settings.label_smoothing)
+
     def loss(net: Any, batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]] | None:
         x, m, y, s = batch
         if len(y) < 2:
             return None
         if augment:
             x = augment_joints(x, m, gen)
-        logits = net(x, m)
-        return total_loss(model, logits, y, lambda lg, t: F.cross_entropy(lg, t, label_smoothing=settings.label_smoothing),
-                          None if signers is None else s), {}
+        return total_loss(model, net(x, m), y, criterion, None if signers is None else s), {}
 
     select = _selection(settings.select_by, arr, va)
     validate = (lambda net: score(arr.y[va], predict_proba(net, arr.X[va], arr.M[va]), arr.labels)) if len(va) \
