@@ -186,6 +186,30 @@ def test_the_classifier_contract_wins_over_the_old_rule() -> None:
         classifier(nn.Sequential(nn.Linear(4, 2)), 5)
 
 
+class _MlpDuck(nn.Module):
+    """`get_classifier()` returns an MLP head; `reset_classifier` replaces all of it."""
+
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.body = nn.Linear(4, 6)
+        self.cls = nn.Sequential(nn.Linear(6, 6), nn.ReLU(), nn.Linear(6, k))
+
+    def get_classifier(self) -> nn.Module:
+        return self.cls
+
+    def reset_classifier(self, num_classes: int) -> None:
+        self.cls = nn.Sequential(nn.Linear(6, 6), nn.ReLU(), nn.Linear(6, num_classes))
+
+
+def test_an_mlp_classifier_keeps_its_inner_layer_and_maps_its_output_rows() -> None:
+    torch.manual_seed(0)
+    duck = _MlpDuck(3)
+    net, shared = rehead(duck, ["a", "b", "c"], ["b", "x", "y", "a"])
+    assert shared == 2 and torch.equal(net.cls[0].weight, duck.cls[0].weight)
+    assert torch.equal(net.cls[2].weight[0], duck.cls[2].weight[1]) and torch.equal(net.cls[2].bias[3],
+                                                                                     duck.cls[2].bias[0])
+
+
 def test_fit_clips_settings_are_checked(tmp_path) -> None:
     from gestura.data.streams import StreamWindowConfig, cut_stream_windows
     from gestura.data.synthetic import SubjectStyle, make_session

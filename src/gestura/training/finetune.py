@@ -95,11 +95,17 @@ def rehead(model: nn.Module, old_labels: Sequence[str], new_labels: Sequence[str
     index = {str(lb): i for i, lb in enumerate(old_labels)}
     shared = [(j, index[str(lb)]) for j, lb in enumerate(new_labels) if str(lb) in index]
     new_rows = head.state_dict()
+    k_old = len(old_labels)
     with torch.no_grad():
         for key, w in new_rows.items():
-            if key in old_rows and old_rows[key].shape[1:] == w.shape[1:]:
-                for j, i in shared:
-                    w[j] = old_rows[key][i]
+            old = old_rows.get(key)
+            if old is None:
+                continue
+            if old.shape[:1] == (k_old,) and w.shape[:1] == (k_new,) and old.shape[1:] == w.shape[1:]:
+                for j, i in shared:  # one row per class: copy by label
+                    w[j] = old[i]
+            elif old.shape == w.shape:  # a classifier with inner layers (an MLP head): keep them
+                w.copy_(old)
     head.load_state_dict(new_rows)
     return net, len(shared)
 
