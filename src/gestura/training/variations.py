@@ -2,7 +2,7 @@
 
 Trained by `gestura.training.trainer.fit` (AdamW, one-cycle schedule, label smoothing, light joint-space
 augmentation, signer ids fed to `model.aux_loss`, best-epoch selection by accuracy, loss, F1 or PR-AUC on a
-validation split). Used by `gestura train-variations` and `scripts/results_issue6.sh`.
+validation split). Used by `gestura train-variations`.
 
 Variations (`VARIATIONS`): `basic` (sca_stgcn, no signer conditioning), `binary` (signing vs not signing),
 `pseudo_signer` (adversarial head on K-means pseudo signers), `adversarial` (on real `recorded_by` ids), `supcon`,
