@@ -207,7 +207,8 @@ def fit(model: nn.Module, data: FitData, config: FitConfig = FitConfig(), *,
     weights = None
     if config.class_weights:
         targets = data.targets()
-        weights = class_weights_from(targets, len(data.labels) if data.labels else int(targets.max()) + 1)
+        weights = class_weights_from(targets, len(data.labels) if data.labels else int(targets.max()) + 1
+                                     ).to(ctx.device)
     batch_loss = data.loss or _classification_loss(model, weights, config.label_smoothing)
     validate = data.validate or (_classification_metrics(val_loader) if val_loader is not None else None)
     state = TrainState(model=model, optimizer=optimizer, scheduler=scheduler, history=History(),
