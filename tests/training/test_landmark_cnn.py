@@ -1,4 +1,5 @@
-"""The landmark trainer keeps validation (chooses the epoch) and held-out test groups (choose nothing) apart."""
+"""The landmark trainer (`gestura.training.landmark_cnn`) keeps validation (chooses the epoch) and held-out test
+groups (choose nothing) apart."""
 
 import numpy as np
 import pytest
@@ -27,7 +28,7 @@ def _fake_teacher(root, groups=("a", "b", "c"), n=6, size=64):
 
 
 def test_val_and_held_out_groups_are_separate(tmp_path):
-    from gestura.landmarks.cnn.train import train_landmark_model
+    from gestura.training.landmark_cnn import train_landmark_model
 
     data = _fake_teacher(tmp_path / "data")
     with pytest.raises(ConfigError, match="both validation and held-out"):
