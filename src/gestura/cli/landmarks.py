@@ -67,7 +67,7 @@ def landmarks_train(
                                                  "own recordings).")] = None,
 ) -> None:
     """Train the landmark CNN on a teacher dataset, holding out whole videos."""
-    from gestura.landmarks.cnn.train import train_landmark_model
+    from gestura.training.landmark_cnn import train_landmark_model
 
     s = train_landmark_model(data, out_dir, arch=arch, input_size=input_size, width=width,
                              held_out=held_out or [], val=val or [], epochs=epochs, patience=patience,
