@@ -70,7 +70,7 @@ def make_stream_dataset(n_subjects: int = 2, n_sessions: int = 2, reps: int = 2,
 def write_synthetic(out_dir: str | Path, n_subjects: int = 4, n_per_class: int = 5, seed: int = 0,
                     fps: float = 30.0, *, sessions: int = 0) -> Path:
     """Write `make_dataset(...)` (or, with `sessions` > 0, `make_stream_dataset(...)` with `n_per_class`
-    prompts per class) in the seed-003 layout so it reads back like real data.
+    prompts per class) in the `seed003` format so it reads back like real data.
 
     `fps` and the total frame count are checked against `gestura.limits` before anything is generated."""
     from gestura.limits import MAX_SYNTH_FRAMES, check_fps

@@ -16,7 +16,7 @@ PRESENTATION_CLASSES = (
     "fist", "swiping_right", "swiping_left", "swiping_up", "swiping_down",
     "zooming_in_full_hand", "zooming_out_full_hand", "point_one", "point_two", "unknown",
 )  # fmt: skip
-"""The ten classes of the seed-000 presentation controller."""
+"""The ten classes of the presentation controller: nine gestures and `unknown`."""
 EXTRA_CLASSES = ("rotate_left", "rotate_right")
 """Classes the real presentation streams add."""
 ALL_CLASSES = PRESENTATION_CLASSES + EXTRA_CLASSES
