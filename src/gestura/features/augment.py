@@ -1,4 +1,4 @@
-"""Landmark augmentations for training, numpy in and out, each with an explicit `np.random.Generator`.
+"""Landmark augmentations, numpy in and out, each with an explicit `np.random.Generator`.
 
 Array functions take `(T, J, C)` landmarks in normalised image coordinates (and `(T,)` presence where frames
 move); `augment_sequence` applies one random draw of each to every stream of a `LandmarkSequence` consistently.
