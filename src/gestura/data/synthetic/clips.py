@@ -16,6 +16,7 @@ from gestura.data.synthetic.hand import render_hand, rest_state
 from gestura.data.synthetic.people import SubjectStyle
 from gestura.data.synthetic.recording import add_tremor, detector_noise, to_sequence
 from gestura.errors import InputError
+from gestura.landmarks.sequence import LandmarkSequence
 
 
 def make_clip(label: str, style: SubjectStyle, rng: np.random.Generator, n_frames: int | None = None,

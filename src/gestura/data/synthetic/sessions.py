@@ -9,6 +9,7 @@ from gestura.data.synthetic.hand import IDX, render_hand, rest_state
 from gestura.data.synthetic.people import SubjectStyle
 from gestura.data.synthetic.recording import add_tremor, detector_noise, to_sequence
 from gestura.errors import InputError
+from gestura.landmarks.sequence import LandmarkSequence
 
 
 def make_session(script: list[str] | tuple[str, ...], style: SubjectStyle | None = None, seed: int = 0,
