@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from gestura.data.presentation_clips import read_presentation_clips
+from gestura.data.formats.presentation_clips import read_presentation_clips
 from gestura.evaluation.metrics import evaluate
 from gestura.features.handedness import mirror_sequence
 from gestura.features.pipeline import FeaturePipeline

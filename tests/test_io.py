@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from gestura.errors import InputError
-from gestura.io import atomic_write, read_json, read_npz, write_json, write_npz
+from gestura.io import atomic_write, read_json, read_npz, read_text, write_json, write_npz
 
 
 def test_atomic_write_leaves_no_partial_file_on_crash(tmp_path):
@@ -48,3 +48,13 @@ def test_read_yaml_mapping_one_line_errors(tmp_path):
         with pytest.raises(ConfigError, match=rf"{name}: ") as err:
             read_yaml_mapping(tmp_path / name, "command map", ConfigError)
         assert "\n" not in str(err.value)
+
+
+def test_read_text_strips_bom_and_names_bad_files(tmp_path):
+    (tmp_path / "a.txt").write_bytes("\ufeffhello\n".encode("utf-8"))
+    assert read_text(tmp_path / "a.txt") == "hello\n"
+    (tmp_path / "b.txt").write_bytes(b"\xff\xfe\x00bin")
+    with pytest.raises(InputError, match=r"b\.txt: not a UTF-8 text file"):
+        read_text(tmp_path / "b.txt")
+    with pytest.raises(InputError, match=r"c\.txt: file not found"):
+        read_text(tmp_path / "c.txt")

@@ -16,9 +16,9 @@ _LAZY = {
     "list_models": "gestura.models",
     "FeaturePipeline": "gestura.features.pipeline",
     "Recognizer": "gestura.runtime.recognizer",
-    "RecognizerOptions": "gestura.runtime.recognizer",
-    "BaseOptions": "gestura.runtime.recognizer",
-    "Prediction": "gestura.runtime.recognizer",
+    "RecognizerOptions": "gestura.runtime.options",
+    "BaseOptions": "gestura.runtime.options",
+    "Prediction": "gestura.runtime.recognizer_stream",
     "load_dataset": "gestura.data.formats",
 }
 

@@ -89,7 +89,7 @@ def _load_stream(path: Path) -> tuple[Any, list[Prompt]]:
     from gestura.errors import InputError
 
     if path.suffix.lower() != ".npz" or not path.is_file():
-        raise InputError(f"{path}: --stream takes a landmark .npz file (seed-003 layout)")
+        raise InputError(f"{path}: --stream takes a landmark .npz file (the seed003 format)")
     if (path.parent / "groundtruth.txt").is_file():
         seq = next((s for s in load_dataset(path.parent).sequences if s.video_id == path.stem), None)
         if seq is not None:

@@ -39,6 +39,19 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
         f.write(text)
 
 
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A UTF-8 text file (BOM stripped); a missing, unreadable or binary file is a one-line `InputError`."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror})") from None
+
+
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write JSON atomically (indented, UTF-8, NaN rejected)."""
     write_text(path, json.dumps(obj, indent=2, allow_nan=False, default=_json_default) + "\n")

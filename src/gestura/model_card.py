@@ -1,6 +1,6 @@
 """The model card (`README.md` beside an artifact), generated from `model.json`.
 
-Sections follow the seed-000 card: architecture, parameters, input, classes, data, splits, results, limitations.
+Sections: architecture, parameters, input, classes, data, splits, results, limitations.
 """
 
 from __future__ import annotations

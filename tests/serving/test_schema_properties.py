@@ -17,7 +17,8 @@ from hypothesis import strategies as st  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
 from gestura.errors import GesturaError  # noqa: E402
-from gestura.serving.app import _one_line, _sequence_from_body  # noqa: E402
+from gestura.serving.errors import one_line  # noqa: E402
+from gestura.serving.routes.predict import sequence_from_body  # noqa: E402
 from gestura.serving.schemas import FrameIn, SequenceIn, ServiceLimits  # noqa: E402
 
 NUM = st.one_of(st.floats(-2, 2, allow_nan=False), st.integers(-2, 2), st.sampled_from(["0.5", True, None, 1e308]))
@@ -71,11 +72,11 @@ def test_any_predict_body_is_422_or_a_prediction(predictor: Any, body: Any) -> N
     try:
         req = SequenceIn.model_validate_json(json.dumps(body))
     except ValidationError as err:
-        line = _one_line(err.errors())
+        line = one_line(err.errors())
         assert isinstance(line, str) and "\n" not in line
         return
     try:
-        seq = _sequence_from_body(req)
+        seq = sequence_from_body(req)
         assert seq.n_frames > 0
         if seq.t[-1] - seq.t[0] > ServiceLimits().max_sequence_seconds:
             return  # the endpoint answers 413 here
@@ -95,10 +96,10 @@ def test_any_stream_frames_get_a_reply_or_one_error(predictor: Any, frames: list
     """Through the WebSocket session's own handler: schema, time order, pauses, reset, landmarks."""
     import asyncio
 
-    from gestura.serving.app import _StreamSession
+    from gestura.serving.routes.stream import StreamSession
     from gestura.serving.metrics import Metrics
 
-    session = _StreamSession(predictor, ServiceLimits(), Metrics())
+    session = StreamSession(predictor, ServiceLimits(), Metrics())
 
     async def play() -> None:
         for raw in frames:

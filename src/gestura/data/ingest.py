@@ -1,4 +1,4 @@
-"""`extract`: videos and images -> a landmark dataset in the seed-003 layout, in parallel and resumable.
+"""`extract`: videos and images -> a landmark dataset in the `seed003` format, in parallel and resumable.
 
 SRC is a video, an image, a folder of videos/images, or a folder whose subfolders are class labels (as MediaPipe
 Model Maker's `Dataset.from_folder`; inside a class folder a sub-folder of images is one clip, its frames in name
@@ -344,7 +344,7 @@ def extract(src: str | os.PathLike[str], out: str | os.PathLike[str], holistic: 
             console: Console | None = None, engine: str = "local", address: str | None = None,
             num_cpus: int | None = None, backend: str = "mediapipe",
             landmark_model: str | os.PathLike[str] | None = None) -> ExtractReport:
-    """Extract landmarks from every clip under `src` into `out` (seed-003 layout); see the module docstring.
+    """Extract landmarks from every clip under `src` into `out` (`seed003` format); see the module docstring.
 
     `backend` is mediapipe or cnn (then `landmark_model` is the CNN's model folder); a bad choice raises a
     one-line `ConfigError` before any clip runs.

@@ -31,8 +31,6 @@ from gestura.features.motion import hand_motion
 from gestura.features.windows import resample_sequence
 from gestura.landmarks.sequence import LandmarkSequence
 
-ROTATE_CLASSES = ("rotate_left", "rotate_right")
-
 
 @dataclass(frozen=True)
 class StreamWindowConfig:
@@ -281,21 +279,3 @@ def background_windows(seqs: Sequence[LandmarkSequence], cfg: StreamWindowConfig
         clips = [clips[i] for i in sorted(pick)]
     return [replace(c, attrs={**c.attrs, "hard_negative": True}) for c in clips]
 
-
-def window_label_counts(clips: Iterable[LandmarkSequence]) -> dict[str, int]:
-    """Clip count per label (hard negatives also counted under `unknown/hard`)."""
-    out: dict[str, int] = {}
-    for c in clips:
-        out[str(c.label)] = out.get(str(c.label), 0) + 1
-        if c.attrs.get("hard_negative"):
-            out["unknown/hard"] = out.get("unknown/hard", 0) + 1
-    return dict(sorted(out.items()))
-
-
-def default_stream_command_map() -> dict[str, str]:
-    """Class -> command for the streams' classes: rotations are classes of their own mapped to no command."""
-    return {
-        "swiping_right": "next_slide", "swiping_left": "previous_slide", "swiping_up": "start_presentation",
-        "swiping_down": "stop_presentation", "fist": "erase_annotations",
-        "rotate_left": "no_action", "rotate_right": "no_action", "unknown": "no_action",
-    }

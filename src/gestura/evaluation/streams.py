@@ -106,7 +106,7 @@ def evaluate_streams(
 ) -> dict[str, Any]:
     """Play every selected stream through the runtime `gestura live` uses and score its events.
 
-    `artifact`: a model folder (or a ready `Recognizer`); `data`: a dataset path (seed-003 streams with frame
+    `artifact`: a model folder (or a ready `Recognizer`); `data`: a dataset path (`seed003` streams with frame
     labels) or sequences; `command_map`/`decision`: YAML files (defaults: the artifact's). With `exact`, each
     stream goes frame by frame through `Recognizer.stream` and a `Dispatcher` with the log backend; otherwise
     the batched equivalent (`replay`'s default). Writes `report.json` and `timeline_<stream>.png` into `out`.

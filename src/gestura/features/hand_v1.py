@@ -1,4 +1,4 @@
-"""`feature-schema-v1` (147 dims): one hand per frame, seed 000's layout.
+"""`feature-schema-v1` (147 dims): one hand per frame: shape, spread, wrist path, motion and flexion.
 
 Blocks: `position` 0-62 wrist-relative palm-scaled (x, y, z) of 21 joints; `fingertip_spread` 63-67 palm-scaled
 distances thumb-index, index-middle, middle-ring, ring-pinky, thumb-pinky; `wrist_trajectory` 68-70 net wrist

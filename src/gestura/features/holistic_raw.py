@@ -1,4 +1,4 @@
-"""`holistic-raw-v1` (1662 dims, seed 001 / MP_Data): pose 33x4, face 468x3, left hand 21x3, right hand 21x3.
+"""`holistic-raw-v1` (1662 dims, the MP_Data frame vector): pose 33x4, face 468x3, left hand 21x3, right hand 21x3.
 
 Raw MediaPipe coordinates, zeros where a stream is missing or was not detected; a frame is valid when any
 stream is present. No invariances (it is the seed's raw layout, kept for compatibility with MP_Data models).

@@ -41,20 +41,20 @@ HAND_V1 = FeatureSchema(
     "feature-schema-v1", 147,
     _blocks(("position", 63), ("fingertip_spread", 5), ("wrist_trajectory", 3), ("velocity", 63),
             ("joint_angles", 10), ("wrist_vel_raw", 3)),
-    "One hand (seed 000): wrist-relative palm-scaled positions, fingertip spread, window-relative wrist path, "
+    "One hand: wrist-relative palm-scaled positions, fingertip spread, window-relative wrist path, "
     "wrist-relative landmark velocities, MCP/PIP flexion angles, camera-normalised wrist velocity.",
 )
 HOLISTIC_RAW_V1 = FeatureSchema(
     "holistic-raw-v1", 1662,
     _blocks(("pose", 132), ("face", 1404), ("left_hand", 63), ("right_hand", 63)),
-    "Seed 001 / MP_Data frame vector: pose 33x4, face 468x3, left hand 21x3, right hand 21x3; zeros where missing.",
+    "The MP_Data frame vector: pose 33x4, face 468x3, left hand 21x3, right hand 21x3; zeros where missing.",
 )
 SIGN_MULTIMODAL_V1 = FeatureSchema(
     "sign-multimodal-v1", 534,
     _blocks(("pose", 75), ("hand_shape", 126), ("hand_location", 6), ("angle_cosines", 30),
             ("velocity", 132), ("acceleration", 132), ("shape_descriptors", 24), ("trajectory", 6),
             ("presence", 3)),
-    "Seed 002: both hands (canonically ordered per frame) and upper-body pose in a shoulder-centred, "
+    "Sign language: both hands (canonically ordered per frame) and upper-body pose in a shoulder-centred, "
     "shoulder-width-scaled body frame, hand shapes in palm units, joint-angle cosines, velocity, acceleration, "
     "hand-shape descriptors and a short trajectory summary.",
 )

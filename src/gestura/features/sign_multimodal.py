@@ -1,4 +1,4 @@
-"""`sign-multimodal-v1` (534 dims): seed 002's multi-modal sign-language frame, both hands plus upper body.
+"""`sign-multimodal-v1` (534 dims): a multi-modal sign-language frame, both hands plus upper body.
 
 Body frame: origin at the shoulder midpoint, unit = shoulder width (x-y); frames without a usable pose fall back
 to the mean present wrist and `palm_to_body` x the mean palm length. Hand slots are canonical per frame, not the

@@ -110,7 +110,7 @@ def _stream_shape(key: str, frames: Sequence[LandmarkFrame]) -> tuple[int, int]:
 
 
 LANDMARK_BACKENDS = ("mediapipe", "cnn")
-"""Backend kinds `create_landmark_backend` builds: MediaPipe Hands/Holistic, or our landmark CNN (issue 10)."""
+"""Backend kinds `create_landmark_backend` builds: MediaPipe Hands/Holistic, or our landmark CNN."""
 
 
 def check_landmark_backend(kind: str, *, holistic: bool = False,

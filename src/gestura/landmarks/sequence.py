@@ -154,7 +154,7 @@ class LandmarkSequence:
 
     # ----------------------------------------------------------------- persistence
     def to_npz(self, path: str | os.PathLike[str]) -> None:
-        """Write the seed-003 layout (streams, zeros where absent) plus `t`, `fps`, presence and handedness."""
+        """Write one `seed003` `.npz` (streams, zeros where absent) plus `t`, `fps`, presence and handedness."""
         arrays: dict[str, np.ndarray] = {k: np.where(self.present[k][:, None, None], v, 0.0).astype(np.float32)
                                          for k, v in self.streams.items()}
         arrays["t"] = self.t
@@ -167,7 +167,7 @@ class LandmarkSequence:
 
     @classmethod
     def from_npz(cls, path: str | os.PathLike[str], **meta: object) -> LandmarkSequence:
-        """Read a seed-003 `.npz` (as written by `to_npz`, `gestura extract` or the shared datasets)."""
+        """Read one `seed003` `.npz` (as written by `to_npz`, `gestura extract` or the shared datasets)."""
         path = Path(path)
         data = read_npz(path)
         streams = {k: v for k, v in data.items() if k in STREAM_SKELETONS or k == "index_tip"}

@@ -79,14 +79,6 @@ UPPER_BODY_POSE = tuple(range(0, 25))
 
 FACE_468 = Skeleton("mediapipe-face-468", joints=tuple(f"face_{i}" for i in range(468)))
 
-HOLISTIC_SLICES = {
-    "pose": slice(0, 33),
-    "face": slice(33, 501),
-    "left_hand": slice(501, 522),
-    "right_hand": slice(522, 543),
-}
-"""Joint ranges of the 543-joint Holistic layout (pose, face, left hand, right hand)."""
-
 STREAM_SKELETONS = {"pose": POSE_33, "face": FACE_468, "left_hand": HAND_21, "right_hand": HAND_21}
 """The skeleton of each named landmark stream of a `LandmarkSequence`."""
 

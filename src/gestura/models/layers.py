@@ -17,11 +17,6 @@ _PAD_KEY = float(2**20)
 """Sort key offset of padded frames in `compact` (larger than any window, `gestura.limits.MAX_WINDOW`)."""
 
 
-def full_mask(x: torch.Tensor) -> torch.Tensor:
-    """All-True `(B, T)` mask for `(B, T, ...)` input."""
-    return torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
-
-
 def compact(x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Move each row's real frames to the front in order: `(B, T, F), (B, T) -> (x', mask', lengths (B,))`.
 
@@ -60,14 +55,6 @@ def masked_max(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     if mask is None:
         return x.max(dim=1).values
     return x.masked_fill(~mask.unsqueeze(-1), torch.finfo(x.dtype).min).max(dim=1).values
-
-
-def last_valid(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """The output at the last real frame of each sequence: `(B, T, D) -> (B, D)`."""
-    if mask is None:
-        return x[:, -1]
-    idx = (mask.long().cumsum(dim=1).argmax(dim=1)).clamp(min=0)
-    return x[torch.arange(x.shape[0], device=x.device), idx]
 
 
 class MaskedLSTM(nn.LSTM):

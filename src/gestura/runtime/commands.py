@@ -1,6 +1,6 @@
 """From a recognised gesture to a presentation command, and from a command to the outside world.
 
-`CommandMap` maps class names to command names (YAML, defaults below: the seed-000 table). A `Dispatcher`
+`CommandMap` maps class names to command names (YAML; defaults below: the presentation-control table). A `Dispatcher`
 turns discrete `Decision`s into `CommandEvent`s and sends them to one or more backends:
 
 - `KeyboardBackend`: key presses for PowerPoint, Keynote, LibreOffice Impress or browser slide decks

@@ -41,11 +41,8 @@ from gestura.errors import ConfigError, InputError
 from gestura.features.motion import pose_delta, pose_distance
 from gestura.io import read_yaml_mapping
 
-DISCRETE_CLASSES = ("swiping_left", "swiping_right", "swiping_up", "swiping_down", "fist",
-                    "zooming_in_full_hand", "zooming_out_full_hand")
-"""Seed-000 discrete gestures: each fires one command."""
 CONTINUOUS_CLASSES = ("point_one", "point_two")
-"""Seed-000 continuous gestures: point_one drives the laser pointer, point_two the pen."""
+"""Continuous gestures: point_one drives the laser pointer, point_two the pen, for as long as they last."""
 OPPOSITES = {"swiping_left": "swiping_right", "swiping_right": "swiping_left", "swiping_up": "swiping_down",
              "swiping_down": "swiping_up", "zooming_in_full_hand": "zooming_out_full_hand",
              "zooming_out_full_hand": "zooming_in_full_hand", "rotate_left": "rotate_right",

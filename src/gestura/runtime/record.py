@@ -2,7 +2,7 @@
 
 Each take is a countdown (`countdown_s`, "get ready"), then `take_s` seconds recorded through MediaPipe Hands,
 then a `pause_s` gap. Time is the source's frame clock, so a video file used as the camera gives the same
-takes on every run. Takes are written in the seed-003 layout (`<video_id>.npz` + `groundtruth.txt` +
+takes on every run. Takes are written in the `seed003` format (`<video_id>.npz` + `groundtruth.txt` +
 `meta.csv`); recording into an existing dataset folder keeps what is already there.
 """
 

@@ -142,7 +142,7 @@ def _replay_exact(rec: Any, seq: LandmarkSequence, dispatcher: Any) -> Playback:
     continuous: list[tuple[float, str, str]] = []
     state = rec.session()
     for i in range(seq.n_frames):
-        pred = state._push_seconds({k: v[i] for k, v in seq.streams.items()}, float(seq.t[i]),
+        pred = state.push_seconds({k: v[i] for k, v in seq.streams.items()}, float(seq.t[i]),
                                    {k: bool(seq.present[k][i]) for k in seq.streams})
         ts = float(seq.t[i])
         cost.append(pred.cost_ms)

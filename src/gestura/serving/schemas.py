@@ -14,8 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_validator
 
 from gestura.limits import MAX_VIDEO_FRAMES
 
-STREAM_NAMES = ("left_hand", "right_hand", "pose", "face", "index_tip")
-"""Landmark stream names a client may send (the `LandmarkSequence` vocabulary)."""
 
 StreamName = Literal["left_hand", "right_hand", "pose", "face", "index_tip"]
 Point = Annotated[list[StrictFloat], Field(min_length=2, max_length=4)]

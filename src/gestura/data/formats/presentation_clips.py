@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gestura.data.formats.registry import ReadOptions, register_format
 from gestura.errors import InputError
 from gestura.landmarks.sequence import LandmarkSequence
 
@@ -36,9 +37,9 @@ TIMINGS = ("record_s", "fps")
 _WIDTH = 21 * 3
 
 
-def looks_like_presentation_clips(path: Path) -> bool:
-    """Whether `path` holds `<person>/<Right|Left>/<label>/*.npz`."""
-    return path.is_dir() and any(True for _ in _take_files(path, first=True))
+def detect_presentation_clips(path: Path) -> Path | None:
+    """`path` when it holds `<person>/<Right|Left>/<label>/*.npz`."""
+    return path if path.is_dir() and _take_files(path, first=True) else None
 
 
 def _take_files(root: Path, first: bool = False) -> list[Path]:
@@ -141,3 +142,10 @@ def read_presentation_clips(root: Path, *, timing: str = "record_s", workers: in
         return [read_take(f, timing=timing) for f in files]
     with ThreadPoolExecutor(n_workers) as pool:
         return list(pool.map(lambda f: read_take(f, timing=timing), files))
+
+
+def _read(root: Path, options: ReadOptions) -> list[LandmarkSequence]:
+    return read_presentation_clips(root, workers=options.workers)
+
+
+register_format(FORMAT, detect_presentation_clips, _read)

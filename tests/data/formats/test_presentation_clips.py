@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from gestura.cli import app
 from gestura.data.formats import detect_formats, load_dataset
-from gestura.data.presentation_clips import COORDS, read_presentation_clips, read_take
+from gestura.data.formats.presentation_clips import COORDS, read_presentation_clips, read_take
 from gestura.errors import InputError
 
 
