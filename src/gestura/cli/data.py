@@ -101,8 +101,9 @@ def data_store(
 @friendly_errors
 def data_info(
     path: Annotated[Path, typer.Argument(help="Dataset folder (or a Kazuhito CSV).")],
-    format: Annotated[Optional[str], typer.Option("--format", help="seed003, mp_data, kazuhito_point_history or "
-                                                  "kazuhito_keypoint; detected when omitted.")] = None,
+    format: Annotated[Optional[str], typer.Option("--format", help="seed003, mp_data, kazuhito_point_history, "
+                                                  "kazuhito_keypoint or presentation_clips; detected when omitted."
+                                                  )] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
 ) -> None:
     """Print format, classes with counts, groups, sequence lengths and missing-hand rate of a dataset."""
@@ -122,7 +123,7 @@ def data_info(
 @data_app.command("synth")
 @friendly_errors
 def data_synth(
-    out_dir: Annotated[Path, typer.Argument(help="Folder to write (seed-003 layout).")],
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write (`seed003` format: one .npz per clip).")],
     subjects: Annotated[int, typer.Option("--subjects", min=1, help="Number of generated people.")] = 4,
     per_class: Annotated[int, typer.Option("--per-class", min=1, help="Clips per class and person.")] = 5,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 0,

@@ -58,7 +58,7 @@ def _stream_split(split: str, model: Path) -> str:
 
 @friendly_errors
 def evaluate_stream(
-    data: Annotated[Path, typer.Option("--data", help="Streams with frame labels (seed-003 layout).")],
+    data: Annotated[Path, typer.Option("--data", help="Streams with frame labels (`seed003` format + groundtruth.txt).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for report.json and the timeline PNG.")],
     model: ModelArg = DEFAULT_MODEL,
     split: Annotated[str, typer.Option(
@@ -134,7 +134,7 @@ def _print_stream_summary(rep: dict[str, Any]) -> None:
 def explain(
     args: Annotated[list[str], typer.Argument(metavar="[MODEL] SAMPLE", show_default=False,
                                               help="MODEL (default: the packaged model), then a landmark clip "
-                                                   "(.npz, seed-003 layout).")],
+                                                   "(.npz, `seed003` format).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for heatmap.png, top_frames.png, "
                                           "explanation.json.")],
     steps: Annotated[int, typer.Option(min=2, help="Integrated-gradients steps.")] = 32,

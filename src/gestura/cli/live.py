@@ -221,7 +221,7 @@ def profiles_remove(name: Annotated[str, typer.Argument(help="Profile name.")]) 
 @friendly_errors
 def record(
     label: Annotated[str, typer.Option(help="Class name of the gesture you will perform.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Dataset folder (seed-003 layout; appended to).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Dataset folder (`seed003` format: one .npz per take; appended to).")],
     count: Annotated[int, typer.Option(help="Number of takes.")] = 10,
     source: Annotated[str, typer.Option(help="webcam, a camera index, or a video file used as the camera.")
                       ] = "webcam",
