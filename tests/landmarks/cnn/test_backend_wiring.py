@@ -161,11 +161,11 @@ def test_live_runs_on_the_cnn_backend(model_dir, video, tmp_path, fake_mediapipe
 def test_cli_backend_errors_are_one_line(model_dir, video, tmp_path):
     runner = CliRunner()
     cases = [
-        (["extract", str(video), "--out", str(tmp_path / "o"), "--backend", "cnn"], "--landmark-model"),
+        (["extract", str(video), "--out", str(tmp_path / "o"), "--backend", "cnn"], "no landmark CNN ships"),
         (["extract", str(video), "--out", str(tmp_path / "o"), "--backend", "cnn", "--holistic",
           "--landmark-model", str(model_dir)], "--holistic"),
         (["extract", str(video), "--out", str(tmp_path / "o"), "--backend", "yolo"], "mediapipe|cnn"),
-        (["live", "--source", str(video), "--landmarks", "cnn"], "--landmark-model"),
+        (["live", "--source", str(video), "--landmarks", "cnn"], "train one: gestura landmarks dataset"),
         (["live", "--source", str(video), "--landmarks", "cnn", "--landmark-model", str(tmp_path)], "model.json"),
     ]
     for args, words in cases:
