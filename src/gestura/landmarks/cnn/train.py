@@ -94,7 +94,8 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
     """Train on every group but `held_out` and `val`, keep the weights with the lowest error on `val` (the last
     weights when there is no `val`), write the model to `out_dir` and return a summary (history, a report on
     `val`, and a report on the `held_out` test groups, which choose nothing).
-    `max_minutes` > 0 stops after the epoch that passes that budget. `init` starts from a saved model folder
+    `max_minutes` > 0 stops after the epoch that passes that budget, and the cosine schedule then follows
+    whichever runs out first, steps or minutes. `init` starts from a saved model folder
     (fine-tuning, e.g. on a user's own recordings; its width and input size win)."""
     from gestura.landmarks.cnn import create_landmark_model
     from gestura.landmarks.cnn.heads import load_landmark_model
@@ -114,11 +115,20 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     total_steps = max(1, epochs * len(loader))
     warm = min(100, total_steps // 10)
+    t_start = time.perf_counter()
+
+    def done(step: int) -> float:
+        """Share of the schedule used: by steps, or by wall time when `max_minutes` is the tighter budget (so the
+        learning rate still anneals on a busy machine where the epochs do not all fit)."""
+        frac = min(step, total_steps) / total_steps
+        if max_minutes:
+            frac = max(frac, min(1.0, (time.perf_counter() - t_start) / (60 * max_minutes)))
+        return frac
+
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(warm, 1)) * 0.5 * (
-        1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
+        1 + math.cos(math.pi * done(s))))
     history: list[dict[str, float]] = []
     best, best_state, best_epoch, val_report, bad = math.inf, None, 0, None, 0
-    t_start = time.perf_counter()
     for epoch in range(epochs):
         t0 = time.perf_counter()
         train_ds.set_epoch(epoch)
