@@ -122,7 +122,7 @@ def teacher_flip_floor(data_dir: str | os.PathLike[str], groups: Sequence[str]) 
     from gestura.capture.frame import Frame
     from gestura.landmarks.cnn.teacher import _static_teacher, read_crops, read_manifest
 
-    teacher = _static_teacher()
+    teacher = _static_teacher(1)  # one hand per crop: no strip search for a second
     rows = read_manifest(data_dir)
     first, second, labels, missed = [], [], [], 0
     for r in (r for r in rows if r["group"] in set(groups)):
