@@ -104,7 +104,7 @@ def evaluate_landmark_model(model: Any, data_dir: str | os.PathLike[str], groups
         per_group[g] = landmark_errors(p, t)
         preds.append(p)
         targets.append(t)
-    report = landmark_errors(np.concatenate(preds), np.concatenate(targets))
+    report: dict[str, Any] = dict(landmark_errors(np.concatenate(preds), np.concatenate(targets)))
     ch, cb = np.concatenate(conf_hand), np.concatenate(conf_bg)
     # None, not NaN, when a set has no such crops (photo groups often have no background): the report is saved as
     # strict JSON inside the model card

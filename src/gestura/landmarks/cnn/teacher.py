@@ -21,6 +21,7 @@ import csv
 import io
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -237,7 +238,8 @@ def _search_box(teacher: Any, frame: Any, box: np.ndarray) -> dict[str, np.ndarr
 
 
 def _background_box(rng: np.random.Generator, hand_boxes: list[tuple[float, float, float]],
-                    wh: tuple[int, int], avoid: list[tuple[float, float, float]] = ()) -> tuple[float, float, float] | None:
+                    wh: tuple[int, int], avoid: Sequence[tuple[float, float, float]] = (),
+                    ) -> tuple[float, float, float] | None:
     """A box of a hand's size that overlaps no hand box (nor `avoid`, e.g. labelled boxes), or None after a few
     tries."""
     w, h = wh
@@ -306,14 +308,14 @@ def label_source(job: TeacherJob) -> dict[str, Any]:
                 if hb and job.background_every and n_hand_frames % job.background_every == 1:
                     avoid = [(b[0] * wh[0], b[1] * wh[1], max(b[2] * wh[0], b[3] * wh[1]) * BOX_SCALE)
                              for b in (labelled if labelled is not None else ())]
-                    box = _background_box(rng, hb, wh, avoid)
-                    if box is not None:
-                        crops.append(cut_crop(frame.rgb, box, job.crop_size))
+                    bg_box = _background_box(rng, hb, wh, avoid)
+                    if bg_box is not None:
+                        crops.append(cut_crop(frame.rgb, bg_box, job.crop_size))
                         lms_out.append(np.zeros((21, 3), np.float32))
                         left.append(False)
                         score.append(0.0)
                         frame_idx.append(frame.index)
-                        boxes.append(box)
+                        boxes.append(bg_box)
                         in_frame.append(False)
                         size_px.append(0.0)
                         bg.append(True)
