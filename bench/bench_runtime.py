@@ -38,7 +38,8 @@ def cost(rec, seq) -> dict:
     s_ms, f_ms = [], []
     for i in range(seq.n_frames):
         t0 = time.perf_counter()
-        st.push({k: v[i] if seq.present[k][i] else None for k, v in seq.streams.items()}, float(seq.t[i]))
+        st.push({k: v[i] if seq.present[k][i] else None for k, v in seq.streams.items()},
+                timestamp_ms=float(seq.t[i]) * 1000.0)
         t1 = time.perf_counter()
         # Baseline: smooth + resample + featurise the last `window` worth of raw frames again, then the model.
         lo = int(np.searchsorted(seq.t, seq.t[i] - span - 1e-9))
@@ -79,8 +80,8 @@ def compare_cost(rec, base, seq) -> dict:
     ta, tb = [], []
     for i in range(seq.n_frames):
         frame = {k: v[i] if seq.present[k][i] else None for k, v in seq.streams.items()}
-        ta.append(a.push(frame, float(seq.t[i])).cost_ms)
-        tb.append(b.push(frame, float(seq.t[i])).cost_ms)
+        ta.append(a.push(frame, timestamp_ms=float(seq.t[i]) * 1000.0).cost_ms)
+        tb.append(b.push(frame, timestamp_ms=float(seq.t[i]) * 1000.0).cost_ms)
     ma, mb = float(np.median(ta)), float(np.median(tb))
     return {"frames": seq.n_frames, "median_ms": round(ma, 3), "p90_ms": round(float(np.percentile(ta, 90)), 3),
             "baseline_median_ms": round(mb, 3), "baseline_p90_ms": round(float(np.percentile(tb, 90)), 3),

@@ -94,9 +94,8 @@ def build(out: Path, seed: int, epochs: int, negatives: bool = True) -> dict:
     from gestura.data.synthetic import PRESENTATION_CLASSES, SWIPE_STYLES, SubjectStyle, make_session
     from gestura.features.pipeline import FeaturePipeline
     from gestura.models import create_model
-    from gestura.training.config import OptimConfig, ScheduleConfig
     from gestura.training.callbacks import Callback
-    from gestura.training.trainer import fit
+    from gestura.training.trainer import FitConfig, FitData, fit
 
     class Report(Callback):
         def on_epoch_end(self, state) -> None:
@@ -151,10 +150,9 @@ def build(out: Path, seed: int, epochs: int, negatives: bool = True) -> dict:
         return DataLoader(ds, batch_size=64, shuffle=shuffle, generator=torch.Generator().manual_seed(seed))
 
     model = create_model("lstm", input_dim=pipeline.dim, num_classes=len(labels))
-    hist = fit(model, loader(xtr, mtr, ytr, True), loader(xva, mva, yva, False),
-               OptimConfig(lr=2e-3, batch_size=64, label_smoothing=0.05),
-               ScheduleConfig(epochs=epochs, monitor="val_loss", patience=5), [Report()], seed=seed,
-               progress=False)
+    hist = fit(model, FitData(loader(xtr, mtr, ytr, True), loader(xva, mva, yva, False)),
+               FitConfig(lr=2e-3, batch_size=64, label_smoothing=0.05, epochs=epochs, monitor="val_loss",
+                         callbacks=(Report(),), seed=seed)).history
     model.eval()
     with torch.inference_mode():
         pv = torch.softmax(model(torch.from_numpy(xva), torch.from_numpy(mva)), -1).numpy()

@@ -303,12 +303,24 @@ def train_fold(seqs: list[Any], train_s: list[str], model: str, epochs: int, see
     if SIGNING_NEGATIVES:
         clips += signing_negatives(SIGNING_NEGATIVES, wcfg, rng)
     labels = sorted({c.label for c in clips})
-    init = pretrain(model, epochs, seed) if PRETRAIN else None
+    meta = {"data": {"dataset": "presentation-streams", "train_sessions": train_s}}
+    augment = make_augment() if AUGMENT else None
+    if PRETRAIN:
+        import dataclasses
+
+        from gestura.training.enroll import CLIP_FIT
+        from gestura.training.finetune import FinetuneConfig, finetune
+        from gestura.training.trainer import FitData
+
+        init = pretrain(model, epochs, seed)
+        data = FitData.from_clips(clips, init.pipeline, labels, int(init.window), augment=augment, seed=seed)
+        res = finetune(init, data, FinetuneConfig(fit=dataclasses.replace(CLIP_FIT, epochs=epochs, seed=seed),
+                                                  stage_a_epochs=2, backbone_lr_mult=0.3))
+        res.bundle.stride = 1
+        res.bundle.meta = meta
+        return res, wcfg, clips
     res = fit_clips(clips, labels, model=model, model_params=MODEL_PARAMS.get(model), epochs=epochs,
-                    window=wcfg.window_frames, resample_fps=wcfg.rate_hz, seed=seed, init=init,
-                    stage_a_epochs=2 if init is not None else 0, backbone_lr_mult=0.3,
-                    augment=make_augment() if AUGMENT else None,
-                    meta={"data": {"dataset": "presentation-streams", "train_sessions": train_s}})
+                    window=wcfg.window_frames, resample_fps=wcfg.rate_hz, seed=seed, augment=augment, meta=meta)
     return res, wcfg, clips
 
 

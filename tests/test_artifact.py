@@ -117,12 +117,38 @@ def test_model_json_bounds_checked_before_building(saved: tuple[ModelBundle, Pat
     _one_line(d, match)
 
 
-def test_onnx_spec_uses_the_same_checks(saved: tuple[ModelBundle, Path]) -> None:
-    from gestura.runtime.engines import ArtifactSpec
+@pytest.mark.parametrize("edit, match", [
+    (lambda doc: doc.update(stride=0), "stride: 0 is out of bounds"),
+    (lambda doc: doc.update(format_version=99), "format_version 99"),
+    (lambda doc: doc.update(format="something-else"), "not a gestura model file"),
+    (lambda doc: doc["features"].update(dim=9), "gives 7 features but features.dim is 9"),
+])
+def test_onnx_spec_uses_the_same_checks(saved: tuple[ModelBundle, Path], edit: Any, match: str) -> None:
+    """The spec the ONNX engine reads comes from the same parser as the torch bundle: same refusals."""
+    from gestura.artifact import ArtifactSpec, load_spec
 
     _, d = saved
     doc = json.loads((d / "model.json").read_text())
-    doc["stride"] = 0
+    edit(doc)
     (d / "model.json").write_text(json.dumps(doc))
-    with pytest.raises(ModelFileError, match="stride: 0 is out of bounds"):
-        ArtifactSpec.from_json(d)
+    for read in (ArtifactSpec.from_json, load_spec, ModelBundle.load):
+        with pytest.raises(ModelFileError, match=match) as err:
+            read(d)
+        assert "\n" not in str(err.value)
+
+
+def test_one_load_for_every_engine(saved: tuple[ModelBundle, Path]) -> None:
+    from gestura.artifact import load, load_artifact, load_spec
+    from gestura.errors import ConfigError
+
+    b, d = saved
+    for bundle in (load(d), load(d / "model.json", "torch"), load_artifact(d)):
+        assert isinstance(bundle, ModelBundle)
+        assert bundle.spec.labels == b.labels and bundle.spec.window == 16 and bundle.spec.stride == 4
+    spec = load_spec(d)
+    assert spec.architecture == read_model_json(d)["architecture"]
+    assert spec.weights_sha256 == read_model_json(d)["weights"]["sha256"] and len(spec.weights_sha256) == 64
+    with pytest.raises(ModelFileError, match="model.onnx: not found; run `gestura export"):
+        load(d, "onnx")
+    with pytest.raises(ConfigError, match=r"engine must be torch\|onnx, got 'tensorrt'"):
+        load(d, "tensorrt")

@@ -1,3 +1,3 @@
-from gestura.cli import app
+from gestura.cli import main
 
-app(prog_name="gestura")
+main()

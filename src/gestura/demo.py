@@ -192,7 +192,7 @@ def _run_video(rec: Any, path: Path, console: Console) -> dict[str, Any]:
             lf = hands.process(frame)
             detect_ms.append((time.perf_counter() - t0) * 1000)
             found += any(v is not None for v in lf.streams.values())
-            pred = state.push(lf.streams, frame.t_ms / 1000.0)
+            pred = state.push(lf.streams, timestamp_ms=frame.t_ms)
             costs.append(pred.cost_ms)
             if pred.decision is not None and pred.decision.kind != "continuous":
                 d = pred.decision

@@ -67,9 +67,9 @@ def test_manifest_csv_lists_files_with_labels_relative_to_the_csv(tmp_path):
     (tmp_path / "bad.csv").write_text("file\nx.mp4\n")
     with pytest.raises(InputError, match="bad.csv: manifest needs a 'path' column"):
         ingest.plan_jobs(tmp_path / "bad.csv", tmp_path / "out")
-    with pytest.raises(InputError, match="--address and --num-cpus apply to --engine ray only"):
+    with pytest.raises(InputError, match="--address and --num-cpus apply to --executor ray only"):
         ingest.extract(tmp_path / "list.csv", tmp_path / "out", num_cpus=2, progress=False)
-    with pytest.raises(InputError, match="--engine must be local or ray"):
+    with pytest.raises(InputError, match="--executor must be local or ray"):
         ingest.extract(tmp_path / "list.csv", tmp_path / "out", engine="spark", progress=False)
 
 
@@ -116,7 +116,7 @@ def test_ray_engine_writes_what_the_local_engine_writes(tmp_path, shared_dataset
 
     from gestura.cli import app
 
-    res = CliRunner().invoke(app, ["extract", str(manifest), "--out", str(ray_out), "--engine", "ray",
+    res = CliRunner().invoke(app, ["extract", str(manifest), "--out", str(ray_out), "--executor", "ray",
                                    "--workers", "2"])
     assert res.exit_code == 0, res.output
     assert "already done (skipped) │ 1" in res.stdout and "failed (errors.csv)    │ 1" in res.stdout

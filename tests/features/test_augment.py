@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from gestura.features.augment import (AugmentConfig, augment_sequence, drop_frames, jitter, mirror, mirror_label,
                                       rotate, scale, time_warp_indices)
@@ -82,3 +83,34 @@ def test_motion_amplitude_scales_travel_and_keeps_hand_shape() -> None:
     spans = {round(float(np.ptp(augment_sequence(seq, np.random.default_rng(i), cfg).streams["right_hand"][
         present, 0, 0])), 4) for i in range(5)}
     assert len(spans) == 5 and all(0.4 * 0.4 - 1e-3 <= s <= 0.4 * 2.5 + 1e-3 for s in spans)
+
+
+def test_retarget_style_keeps_the_fingertip_path_and_trades_travel_for_turn() -> None:
+    from gestura.features.augment import TIP, retarget_style
+
+    rng = np.random.default_rng(0)
+    hand = rng.uniform(-0.05, 0.05, (21, 3)).astype(np.float32)
+    hand[0] = 0.0
+    hand[9, :2] = (0.0, -0.08)  # middle knuckle above the wrist
+    hand[TIP, :2] = (0.0, -0.16)
+    t = np.linspace(0, 1, 20)
+    sweep = np.repeat(hand[None], 20, axis=0)
+    sweep[:, :, 0] += 0.3 + 0.2 * t[:, None]  # the whole hand travels right
+    sweep[:, :, 1] += 0.6
+    present = np.ones(20, bool)
+    present[5] = False
+    turned = retarget_style(sweep, present, 0.8)
+    wrist_travel = np.ptp(turned[present, 0, 0])
+    assert wrist_travel == pytest.approx(0.2 * 0.2, abs=1e-5)  # 80% of the travel gone
+    tip_dir = turned[present, TIP, :2] - turned[present, 0, :2]
+    want = sweep[present, TIP, :2] - turned[present, 0, :2]
+    cos = (tip_dir * want).sum(1) / np.linalg.norm(tip_dir, axis=1) / np.linalg.norm(want, axis=1)
+    assert np.all(cos > 0.9999)  # the finger points where the swept fingertip went
+    assert np.allclose(np.linalg.norm(turned[:, 1:, :2] - turned[:, :1, :2], axis=-1),
+                       np.linalg.norm(sweep[:, 1:, :2] - sweep[:, :1, :2], axis=-1), atol=1e-5)  # same hand shape
+    assert np.array_equal(turned[5], sweep[5]) and np.array_equal(turned[..., 2], sweep[..., 2])
+    # and back: a turn about the wrist becomes travel with the fingertip on the same path
+    back = retarget_style(turned, present, -1.0)
+    assert np.allclose(back[present, TIP, :2], turned[present, TIP, :2], atol=1e-5)
+    assert np.ptp(back[present, 0, 0]) > 3 * wrist_travel
+    assert retarget_style(sweep, present, 0.0) is sweep

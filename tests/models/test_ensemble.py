@@ -93,7 +93,7 @@ def test_ensemble_bundle_round_trip(tmp_path) -> None:
     from gestura.artifact import ModelBundle
     from gestura.features.pipeline import FeaturePipeline
     from gestura.models import create_model
-    from gestura.models.ensemble import EnsembleBundle
+    from gestura.artifact import EnsembleBundle
 
     pipe = FeaturePipeline("feature-schema-v1")
     labels = ["a", "b", "c"]
@@ -121,7 +121,7 @@ def test_ensemble_artifact_runs_in_the_recognizer(tmp_path) -> None:
     from gestura.data.synthetic import SubjectStyle, make_clip
     from gestura.features.pipeline import FeaturePipeline
     from gestura.models import create_model
-    from gestura.models.ensemble import EnsembleBundle
+    from gestura.artifact import EnsembleBundle
     from gestura.runtime.recognizer import Recognizer
 
     pipe = FeaturePipeline("feature-schema-v1")
@@ -152,7 +152,7 @@ def test_ensemble_paths_stay_inside_the_folder(tmp_path, field: str, value: obje
     from gestura.artifact import ModelBundle
     from gestura.features.pipeline import FeaturePipeline
     from gestura.models import create_model
-    from gestura.models.ensemble import EnsembleBundle
+    from gestura.artifact import EnsembleBundle
 
     pipe = FeaturePipeline("feature-schema-v1")
     outside = ModelBundle(model=create_model("lstm", input_dim=147, num_classes=2, units=(4,), dense=(4,)),

@@ -1,8 +1,10 @@
 """The embedding API shaped like MediaPipe Tasks: base options, create_from_options, recognize_for_video with
-milliseconds, a bare (21, 3) hand, a MediaPipe result, one clear error for a wrong shape, predict(path)."""
+milliseconds, a bare (21, 3) hand, a MediaPipe result, one clear error for a wrong shape, predict(path); the old
+spellings (push with seconds, RecognizerOptions(engine=, num_threads=)) still work and warn."""
 
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -34,7 +36,8 @@ def test_milliseconds_a_bare_hand_and_seconds_give_the_same_predictions() -> Non
         hand = seq.streams["right_hand"][i] if seq.present["right_hand"][i] else None
         pa = rec.recognize_for_video(hand if hand is not None else {"right_hand": None},
                                      timestamp_ms=int(round(seq.t[i] * 1000)))
-        pb = b.push({"right_hand": hand}, round(seq.t[i] * 1000) / 1000.0)
+        with pytest.warns(DeprecationWarning, match="timestamp_ms"):
+            pb = b.push({"right_hand": hand}, round(seq.t[i] * 1000) / 1000.0)  # the old spelling: seconds
         assert pa.t_ms == pb.t_ms and pa.label == pb.label and pa.command == pb.command
         assert abs(pa.score - pb.score) < 1e-6
     assert a is not rec._video
@@ -71,3 +74,39 @@ def test_predict_takes_a_path(tmp_path) -> None:
     a = rec.predict(str(path))
     b = rec.predict(LandmarkSequence.from_npz(path))
     assert a.label == b.label and abs(a.score - b.score) < 1e-6
+
+
+def test_new_spellings_do_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        opts = RecognizerOptions(base_options=BaseOptions(model_asset_path="default", num_threads=2), every_k=2)
+        rec = Recognizer.create_from_options(opts)
+        rec.session().push({"right_hand": np.zeros((21, 3))}, timestamp_ms=0)
+        rec.recognize_for_video(np.zeros((21, 3)), 0)
+        from dataclasses import replace
+
+        replace(opts, every_k=3)  # copying options must not re-trigger the engine warning
+    assert opts.engine_name == "torch" and opts.threads == 2
+
+
+def test_old_engine_and_threads_warn_and_still_apply() -> None:
+    with pytest.warns(DeprecationWarning, match="base_options=BaseOptions"):
+        old = RecognizerOptions(engine="torch", num_threads=3)
+    assert old.engine_name == "torch" and old.threads == 3
+    with pytest.warns(DeprecationWarning) as caught:
+        RecognizerOptions(num_threads=2)
+    assert caught[0].filename == __file__  # stacklevel points at the caller, not at gestura
+    base = RecognizerOptions(base_options=BaseOptions(engine="onnx", num_threads=4))
+    assert base.engine_name == "onnx" and base.threads == 4
+    rec = Recognizer.from_file("default", old)
+    assert rec.labels == Recognizer.from_file().labels
+
+
+def test_push_in_seconds_warns_at_the_caller_and_equals_milliseconds() -> None:
+    rec = Recognizer.from_file()
+    hand = _session().streams["right_hand"][5]
+    with pytest.warns(DeprecationWarning, match="timestamp_ms") as caught:
+        a = rec.session().push({"right_hand": hand}, 0.04)
+    assert caught[0].filename == __file__
+    b = rec.session().push({"right_hand": hand}, timestamp_ms=40)
+    assert a.t_ms == b.t_ms == 40 and a.scores == b.scores

@@ -9,8 +9,9 @@ import pytest
 
 from gestura.data.synthetic import SubjectStyle, make_session
 from gestura.errors import ConfigError, ModelFileError
+from gestura.landmarks.sequence import LandmarkSequence
 from gestura.runtime.engines import load_engine
-from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+from gestura.runtime.recognizer import BaseOptions, Recognizer, RecognizerOptions
 
 
 def _artifact(tmp: Path) -> Path:
@@ -38,11 +39,31 @@ def test_onnx_engine_matches_torch(tmp_path: Path) -> None:
     export_onnx(art, art)
     seq = make_session(["fist"], SubjectStyle(subject="e"), seed=5).slice(0, 40)
     torch_scores = [p.scores for p in Recognizer.from_file(art).stream(seq)]
-    onnx_rec = Recognizer.from_file(art, RecognizerOptions(engine="onnx"))
+    onnx_rec = Recognizer.from_file(art, RecognizerOptions(base_options=BaseOptions(engine="onnx")))
     assert onnx_rec.labels == ["fist", "swiping_right", "unknown"]
     onnx_scores = [p.scores for p in onnx_rec.stream(seq)]
     np.testing.assert_allclose([list(s.values()) for s in onnx_scores],
                                [list(s.values()) for s in torch_scores], atol=1e-4)
+    _onnx_runs_without_torch(art, seq.slice(0, 20))
+
+
+def _onnx_runs_without_torch(art: Path, seq: LandmarkSequence) -> None:
+    """`gestura.artifact.load(path, "onnx")` and the Recognizer over it never import torch (a deployment that
+    only recognises can drop it)."""
+    import subprocess
+    import sys
+
+    seq.to_npz(art.parent / "seq.npz")
+    code = ("import sys; from gestura import LandmarkSequence; from gestura.artifact import load; "
+            "from gestura.runtime.recognizer import Recognizer, RecognizerOptions; b = load(sys.argv[1], 'onnx'); "
+            "rec = Recognizer.from_file(sys.argv[1], RecognizerOptions(engine='onnx')); "
+            "p = rec.predict_proba(LandmarkSequence.from_npz(sys.argv[2])); "
+            "print(type(b).__name__, len(p), 'torch' in sys.modules)")
+    src = Path(__file__).resolve().parents[2] / "src"
+    run = subprocess.run([sys.executable, "-c", code, str(art), str(art.parent / "seq.npz")], capture_output=True,
+                         text=True, timeout=120, env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["OnnxBundle", "3", "False"]
 
 
 def test_unknown_engine(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -38,7 +39,7 @@ def test_live_log_backend_on_landmarks(tmp_path: Path) -> None:
     cmap = tmp_path / "map.yaml"
     cmap.write_text("fist: next_slide\nswiping_right: next_slide\nswiping_left: next_slide\n"
                     "point_one: next_slide\nunknown: next_slide\n")
-    res = CliRunner().invoke(app, ["live", "--source", str(npz), "--artifact", str(art), "--backend", "log",
+    res = CliRunner().invoke(app, ["live", str(art), "--source", str(npz), "--sink", "log",
                                    "--decision", str(dec), "--command-map", str(cmap)])
     assert res.exit_code == 0, res.output
     lines = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
@@ -48,8 +49,8 @@ def test_live_log_backend_on_landmarks(tmp_path: Path) -> None:
 
 def test_live_bad_backend(tmp_path: Path) -> None:
     art = _bundle(tmp_path)
-    res = CliRunner().invoke(app, ["live", "--source", "x.npz", "--artifact", str(art), "--backend", "fax"])
-    assert res.exit_code == 2 and "keyboard|web|log" in res.output
+    res = CliRunner().invoke(app, ["live", str(art), "--source", "x.npz", "--sink", "fax"])
+    assert res.exit_code == 2 and "keyboard|web|log|ws" in res.output
 
 
 def test_live_web_backend_says_when_no_page_got_the_commands(tmp_path: Path) -> None:
@@ -61,8 +62,55 @@ def test_live_web_backend_says_when_no_page_got_the_commands(tmp_path: Path) -> 
     cmap = tmp_path / "map.yaml"
     cmap.write_text("fist: next_slide\nswiping_right: next_slide\nswiping_left: next_slide\n"
                     "point_one: next_slide\nunknown: next_slide\n")
-    res = CliRunner().invoke(app, ["live", "--source", str(tmp_path / "s.npz"), "--artifact", str(art),
-                                   "--backend", "web", "--port", "0", "--decision", str(dec),
+    res = CliRunner().invoke(app, ["live", str(art), "--source", str(tmp_path / "s.npz"),
+                                   "--sink", "web", "--port", "0", "--decision", str(dec),
                                    "--command-map", str(cmap)])
     assert res.exit_code == 0, res.output
     assert "reached no page" in res.stderr
+
+
+def test_live_ws_sink_sends_commands_to_a_websocket_client(tmp_path: Path) -> None:
+    """`--sink ws`: recognition waits for a client, then every command arrives as JSON on ws://.../ws."""
+    import threading
+
+    from websockets.sync.client import connect
+
+    from gestura.runtime.live import run_live
+
+    art = _bundle(tmp_path)
+    make_session(["swiping_left", "fist"], SubjectStyle(subject="l"), seed=2).to_npz(tmp_path / "s.npz")
+    dec = tmp_path / "decision.yaml"
+    dec.write_text("threshold: 0.01\nrearm: 0.0\nmin_frames: 1\nsmoothing: none\ncooldown_s: 0\n"
+                   "refractory_s: 0\nlatch_all: false\ncontinuous: []\nunknown: none\n")
+    cmap = tmp_path / "map.yaml"
+    cmap.write_text("fist: next_slide\nswiping_right: next_slide\nswiping_left: next_slide\n"
+                    "point_one: next_slide\nunknown: next_slide\n")
+    said: list[str] = []
+    result: dict[str, Any] = {}
+    worker = threading.Thread(target=lambda: result.update(run_live(
+        str(tmp_path / "s.npz"), art, "ws", decision=dec, command_map=cmap, port=0, say=said.append)))
+    worker.start()
+    for _ in range(200):
+        if said:
+            break
+        worker.join(0.05)
+    url = said[0].split(" on ")[1].split(";")[0]
+    assert url.startswith("ws://127.0.0.1:") and url.endswith("/ws")
+    worker.join(0.5)
+    assert worker.is_alive()  # nothing recognised before a client connects
+    from websockets.exceptions import ConnectionClosed
+
+    got = []
+    with connect(url) as ws:
+        while True:
+            try:
+                got.append(json.loads(ws.recv(timeout=1.0)))
+            except TimeoutError:
+                if not worker.is_alive():
+                    break
+            except ConnectionClosed:  # the sink closes when the source ends
+                break
+    worker.join(60)
+    assert not worker.is_alive() and result["commands"] > 0
+    commands = [m for m in got if m.get("type") == "command"]
+    assert len(commands) == result["commands"] and all(m["command"] == "next_slide" for m in commands)

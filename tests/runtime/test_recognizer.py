@@ -48,8 +48,9 @@ def test_streaming_features_equal_offline(artifact: Path, session) -> None:
     st = rec.session()
     offline, ovalid = rec.pipeline.frame_features(rec.prepare(session))
     for i in range(session.n_frames):
-        st.push({k: v[i] for k, v in session.streams.items()}, float(session.t[i]),
-                {k: bool(session.present[k][i]) for k in session.streams})
+        st.push({k: v[i] for k, v in session.streams.items()}, present={k: bool(session.present[k][i])
+                                                                        for k in session.streams},
+                timestamp_ms=float(session.t[i]) * 1000.0)
         if i in (5, 40, session.n_frames - 1):
             f, v = st.features()
             lo = max(0, i + 1 - rec.window)
@@ -65,7 +66,8 @@ def test_streaming_resampled_equals_offline_without_gaps(tmp_path: Path) -> None
     rec = Recognizer.from_file(_bundle(tmp_path, resample_fps=30.0))
     st = rec.session()
     for i in range(seq.n_frames):
-        st.push({k: v[i] if seq.present[k][i] else None for k, v in seq.streams.items()}, float(seq.t[i]))
+        st.push({k: v[i] if seq.present[k][i] else None for k, v in seq.streams.items()},
+                timestamp_ms=float(seq.t[i]) * 1000.0)
     offline, _ = rec.pipeline.frame_features(rec.prepare(seq))
     f, _ = st.features()
     assert offline.shape[0] > seq.n_frames * 1.8  # 15 -> 30 fps
@@ -127,10 +129,10 @@ def test_errors(artifact: Path, tmp_path: Path) -> None:
         Recognizer.from_file(tmp_path / "nope")
     rec = Recognizer.from_file(artifact)
     st = rec.session()
-    first = st.push({"left_hand": None, "right_hand": None}, 0.5)  # a video that starts without a hand
+    first = st.push({"left_hand": None, "right_hand": None}, timestamp_ms=500)  # a video that starts without a hand
     assert first.label == "unknown" and first.score == 1.0 and first.command is None
-    st.push({"right_hand": np.zeros((21, 3))}, 1.0)
+    st.push({"right_hand": np.zeros((21, 3))}, timestamp_ms=1000)
     with pytest.raises(InputError, match="timestamps must increase"):
-        st.push({"right_hand": np.zeros((21, 3))}, 1.0)
+        st.push({"right_hand": np.zeros((21, 3))}, timestamp_ms=1000)
     with pytest.raises(InputError, match="not found"):
         list(rec.stream(tmp_path / "missing.mp4"))

@@ -258,7 +258,7 @@ def test_stream_replies_once_per_frame_like_the_local_runtime(live_server: LiveS
     session = Recognizer.from_file(tiny_artifact).session()
     for i, (f, r) in enumerate(zip(frames, replies)):
         p = session.push({name: np.round(f, 6), "left_hand" if name == "right_hand" else "right_hand": None},
-                         (i * 33 + 1) / 1000)
+                         timestamp_ms=i * 33 + 1)
         assert r["top"]["label"] == p.label
         assert np.allclose([r["top"]["scores"][k] for k in LABELS], [p.scores[k] for k in LABELS], atol=1e-5)
 

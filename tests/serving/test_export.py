@@ -1,4 +1,5 @@
-"""ONNX export: every registered model exports with dynamic batch (and time where it can) and matches PyTorch."""
+"""ONNX export: every registered model exports with dynamic batch (and time where it can) and matches PyTorch,
+also when padded or invalid frames hold NaN."""
 
 from __future__ import annotations
 
@@ -33,6 +34,19 @@ def small_model(name: str) -> torch.nn.Module:
         return create_model(name, input_dim=INPUT_DIM, num_classes=3)
 
 
+def nan_padded_batch(rng: np.random.Generator, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Five rows: full, left padding (a filling ring buffer), right padding, holes, one real frame; every
+    padded or invalid frame holds NaN."""
+    x = rng.standard_normal((5, t, INPUT_DIM)).astype(np.float32)
+    mask = np.ones((5, t), dtype=bool)
+    mask[1, : t // 3] = False
+    mask[2, t - t // 4:] = False
+    mask[3, 1::3] = False
+    mask[4, :-1] = False
+    x[~mask] = np.nan
+    return x, mask
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list_models())
 def test_onnx_matches_torch(name: str, tmp_path: Path) -> None:
@@ -48,6 +62,12 @@ def test_onnx_matches_torch(name: str, tmp_path: Path) -> None:
         parity = check_parity(model, report.path, x, mask)
         assert parity.ok, f"{name}: B={batch} T={t} max |diff| {parity.max_abs_diff:.2e}"
         assert parity.shape == (batch, 3)
+    x, mask = nan_padded_batch(rng, 16)
+    with torch.inference_mode():
+        ref = torch.softmax(model(torch.from_numpy(x), torch.from_numpy(mask)), dim=-1).numpy()
+    assert np.isfinite(ref).all(), f"{name}: torch gives non-finite scores when padded frames hold NaN"
+    parity = check_parity(model, report.path, x, mask)
+    assert parity.ok, f"{name}: NaN in padded frames: max |diff| {parity.max_abs_diff:.2e}"
     onnx_model = load_onnx(tmp_path)
     assert onnx_model.metadata["gestura.exporter"] == report.exporter
     proba = onnx_model.predict_proba(rng.standard_normal((3, 16, INPUT_DIM)).astype(np.float32))
@@ -67,7 +87,7 @@ def test_export_rejects_non_artifact(tmp_path: Path) -> None:
 
 def test_exported_artifact_runs_under_the_onnx_engine(tiny_artifact: Path, tmp_path: Path) -> None:
     from gestura.data.synthetic import make_session
-    from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+    from gestura.runtime.recognizer import BaseOptions, Recognizer, RecognizerOptions
 
     report = export_onnx(tiny_artifact, tmp_path)
     assert {"model.onnx", "model.json", "model.safetensors", "onnx_export.json"} <= {p.name for p in
@@ -76,7 +96,7 @@ def test_exported_artifact_runs_under_the_onnx_engine(tiny_artifact: Path, tmp_p
     assert report.exporter == "torchscript" and report.dynamic_time  # the LSTM rule
     seq = make_session(["swiping_left", "fist"], seed=1)
     torch_rec = Recognizer.from_file(tiny_artifact)
-    onnx_rec = Recognizer.from_file(tmp_path, RecognizerOptions(engine="onnx"))
+    onnx_rec = Recognizer.from_file(tmp_path, RecognizerOptions(base_options=BaseOptions(engine="onnx")))
     p_torch, p_onnx = torch_rec.predict_proba(seq), onnx_rec.predict_proba(seq)
     assert np.allclose(p_torch, p_onnx, atol=1e-5) and p_torch.std() > 0
 

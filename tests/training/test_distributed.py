@@ -24,8 +24,7 @@ SCRIPT = textwrap.dedent('''
     from torch.utils.data import DataLoader, TensorDataset
     from gestura.models.registry import create_model
     from gestura.training.callbacks import EarlyStopping
-    from gestura.training.config import OptimConfig, ScheduleConfig
-    from gestura.training.trainer import fit
+    from gestura.training.trainer import FitConfig, FitData, fit
     from gestura.training import distributed as D
 
 
@@ -37,11 +36,11 @@ SCRIPT = textwrap.dedent('''
         val = DataLoader(TensorDataset(x[:16], m[:16], y[:16]), batch_size=16)
         torch.manual_seed(0)
         model = create_model("lstm", input_dim=5, num_classes=3, units=(8,), dense=(8,))
-        optim = OptimConfig(lr=1e-2, weight_decay=0.0, label_smoothing=0.0, batch_size=16, grad_clip=1.0)
+        config = FitConfig(lr=1e-2, weight_decay=0.0, label_smoothing=0.0, batch_size=16, grad_clip=1.0, epochs=3,
+                           callbacks=(EarlyStopping(5),), seed=0, precision=precision, accum_steps=accum)
         # The same sampler with 1 process too, so both runs see the same global batches.
-        loader = D.shard_loader(DataLoader(TensorDataset(x, m, y), batch_size=optim.batch_size // accum), ctx)
-        fit(model, loader, val, optim, ScheduleConfig(epochs=3), [EarlyStopping(5)], seed=0, progress=False,
-            ctx=ctx, precision=precision, accum_steps=accum)
+        loader = D.shard_loader(DataLoader(TensorDataset(x, m, y), batch_size=config.batch_size // accum), ctx)
+        fit(model, FitData(loader, val), config, ctx=ctx)
         D.barrier(ctx)
         if ctx.is_main:
             save_file({k: v.contiguous() for k, v in model.state_dict().items()}, out)

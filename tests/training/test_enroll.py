@@ -50,14 +50,16 @@ def test_adapt_keeps_shared_head_rows_and_enroll_writes_an_artifact(tmp_path) ->
     from gestura.artifact import ModelBundle
     from gestura.data.formats import write_seed003
     from gestura.data.streams import cut_stream_windows
-    from gestura.training.enroll import _copy_with_head, enroll, fit_clips
+    from gestura.training.enroll import enroll, fit_clips
+    from gestura.training.finetune import rehead
 
     torch.set_num_threads(1)
     clips = cut_stream_windows(_session(2, "old"), StreamWindowConfig(stride_s=0.3))
     labels = ["fist", "swiping_left", "unknown"]
     base = fit_clips([c for c in clips if c.label in labels], labels, model="lstm",
                      model_params={"units": (8,), "dense": (8,)}, epochs=1, window=30).bundle
-    net = _copy_with_head(base, ["swiping_right", "fist", "unknown", "swiping_left"])
+    net, shared = rehead(base.model, base.labels, ["swiping_right", "fist", "unknown", "swiping_left"])
+    assert shared == 3
     old_w = dict(base.model.head.named_parameters())["weight"]
     new_w = dict(net.head.named_parameters())["weight"]
     assert torch.equal(new_w[1], old_w[0]) and torch.equal(new_w[3], old_w[1]) and torch.equal(new_w[2], old_w[2])
@@ -126,6 +128,6 @@ def test_enroll_k_zero_is_refused(tmp_path: Path) -> None:
     from gestura.cli import app
 
     art = _small_model(tmp_path / "art")
-    res = CliRunner().invoke(app, ["enroll", "--artifact", str(art), "--source", str(tmp_path), "--out",
-                                   str(tmp_path / "me"), "-k", "0"])
+    res = CliRunner().invoke(app, ["enroll", str(art), "--source", str(tmp_path), "--out",
+                                   str(tmp_path / "me"), "--takes", "0"])
     assert res.exit_code == 2 and "-k 0: out of bounds" in res.stderr and not (tmp_path / "me").exists()

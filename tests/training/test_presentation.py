@@ -44,3 +44,40 @@ def test_windows_and_a_tiny_training_run_on_generated_sessions() -> None:
     assert "unknown" in bundle.labels and bundle.meta["recipe"]["align"] == "motion"
     with pytest.raises(ConfigError, match="signing"):
         recipe_windows(recipe.model_copy(update={"signing_windows": 5}), sessions)
+
+
+def test_build_from_recipe_writes_the_artifact_and_its_card(tmp_path) -> None:
+    """A recipe file alone builds the model: its datasets folder (relative to the file), every session in it, the
+    fold results quoted in the card; a missing sessions folder is one line naming the recipe."""
+    import json
+
+    import torch
+
+    from gestura.artifact import ModelBundle
+    from gestura.data.formats import write_seed003
+    from gestura.data.synthetic import make_stream_dataset
+    from gestura.training.presentation import build_from_recipe
+
+    torch.set_num_threads(1)
+    write_seed003(tmp_path / "shared" / "streams",
+                  list(make_stream_dataset(n_subjects=1, n_sessions=1, reps=2, seed=0).sequences))
+    (tmp_path / "runs").mkdir()
+    fold = {"hit_rate": 0.5, "confusion_rate": 0.1, "false_per_hour": 3.0, "returns": 0, "mirrored_hit_rate": 0.5,
+            "latency_p50_s": 0.4, "latency_p90_s": 0.6, "latency_from_end_p50_s": 0.1, "latency_from_end_p90_s": 0.2}
+    (tmp_path / "runs" / "folds.json").write_text(json.dumps(
+        {"a -> b": {"settings": {"recipe's decision": fold}, "segment_given": 0.75}}))
+    recipe = tmp_path / "recipes" / "tiny.yaml"
+    recipe.parent.mkdir()
+    recipe.write_text("epochs: 1\ngenerated_people: 0\nsigning_windows: 0\nstride_s: 0.3\n"
+                      "model_params: {units: [4], dense: [4]}\ndecision: {min_motion: 0.5}\n"
+                      "datasets: ../shared\nsessions: streams\nfold_results: ../runs/folds.json\n")
+    bundle = build_from_recipe(recipe, tmp_path / "model")
+    again = ModelBundle.load(tmp_path / "model")
+    assert again.labels == bundle.labels and "unknown" in again.labels
+    assert again.meta["windows"]["real"] > 0 and again.meta["decision"]["min_motion"] == 0.5
+    assert again.meta["folds"]["a -> b"]["segment_given"] == 0.75
+    card = (tmp_path / "model" / "README.md").read_text()
+    assert "| a -> b | 0.50 |" in card and "gestura train --recipe" in card
+    recipe.write_text(recipe.read_text().replace("sessions: streams", "sessions: nowhere"))
+    with pytest.raises(ConfigError, match="tiny.yaml: sessions folder"):
+        build_from_recipe(recipe, tmp_path / "model2")

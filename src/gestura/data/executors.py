@@ -45,7 +45,7 @@ def import_ray() -> Any:
     try:
         import ray
     except ModuleNotFoundError:
-        raise ConfigError("--engine ray needs Ray: pip install 'gestura[ray]'") from None
+        raise ConfigError("--executor ray needs Ray: pip install 'gestura[ray]'") from None
     return ray
 
 
@@ -102,7 +102,7 @@ def map_files(fn: Callable[[T], R], items: Sequence[T], workers: int = 1, progre
     """
     check_number(workers, "--workers", low=1, high=MAX_WORKERS, integer=True)
     if engine not in ENGINES:
-        raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        raise ConfigError(f"--executor must be one of {', '.join(ENGINES)}, got {engine!r}")
     results: list[R | None] = [None] * len(items)
     bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),

@@ -355,9 +355,9 @@ def extract(src: str | os.PathLike[str], out: str | os.PathLike[str], holistic: 
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
     if engine not in ("local", "ray"):
-        raise InputError(f"--engine must be local or ray, got {engine!r}")
+        raise InputError(f"--executor must be local or ray, got {engine!r}")
     if engine == "local" and (address or num_cpus):
-        raise InputError("--address and --num-cpus apply to --engine ray only")
+        raise InputError("--address and --num-cpus apply to --executor ray only")
     if max_hands not in (1, 2):
         raise InputError(f"--max-hands must be 1 or 2, got {max_hands}")
     from gestura.landmarks.backend import check_landmark_backend

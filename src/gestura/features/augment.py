@@ -1,4 +1,4 @@
-"""Landmark augmentations (seed 000/002), numpy in and out, each with an explicit `np.random.Generator`.
+"""Landmark augmentations, numpy in and out, each with an explicit `np.random.Generator`.
 
 Array functions take `(T, J, C)` landmarks in normalised image coordinates (and `(T,)` presence where frames
 move); `augment_sequence` applies one random draw of each to every stream of a `LandmarkSequence` consistently.
@@ -59,6 +59,49 @@ def motion_amplitude(x: np.ndarray, present: np.ndarray, factor: float) -> np.nd
     centre = wrist[present].mean(axis=0)
     out = x.copy()
     out[:, :, :2] += ((factor - 1.0) * (wrist - centre))[:, None, :]
+    return np.where(present[:, None, None], out, x)
+
+
+TIP = 12
+"""Middle fingertip: the point whose path `retarget_style` keeps."""
+
+
+def _rot(v: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rotate `(..., 2)` vectors by `angle` `(...)` radians in the image plane."""
+    c, s = np.cos(angle), np.sin(angle)
+    return np.stack([c * v[..., 0] - s * v[..., 1], s * v[..., 0] + c * v[..., 1]], axis=-1)
+
+
+def retarget_style(x: np.ndarray, present: np.ndarray, amount: float) -> np.ndarray:
+    """Re-express a gesture in the other style while the middle fingertip keeps its path.
+
+    People make the same gesture by sweeping the whole hand (the wrist travels) or by turning it about the wrist
+    (the wrist stays); the fingertips move alike either way. `amount` in (0, 1]: that share of the wrist's travel
+    (from its first present frame) is removed and the hand turned about the new wrist so the fingertip still
+    points where it went (sweep -> turn). `amount` in [-1, 0): that share of the hand's turn (from its first
+    present frame) is undone and the wrist moved so the fingertip stays on its path (turn -> sweep). `x` `(T, J, C)`
+    in image coordinates, `present` `(T,)`; shapes, z and absent frames are kept."""
+    if amount == 0 or not present.any():
+        return x
+    ref = int(np.flatnonzero(present)[0])
+    xy = x[..., :2].astype(np.float64)
+    wrist = xy[:, 0]
+    rel = xy - wrist[:, None]
+    tip = xy[:, TIP]
+    if amount > 0:
+        new_wrist = wrist[ref] + (1.0 - amount) * (wrist - wrist[ref])
+        want = tip - new_wrist
+        have = rel[:, TIP]
+        angle = np.arctan2(have[:, 0] * want[:, 1] - have[:, 1] * want[:, 0], (have * want).sum(axis=1))
+        new_rel = _rot(rel, angle[:, None])
+    else:
+        axis = rel[:, 9]
+        turn = np.arctan2(axis[:, 1], axis[:, 0]) - np.arctan2(axis[ref, 1], axis[ref, 0])
+        turn = (turn + np.pi) % (2 * np.pi) - np.pi
+        new_rel = _rot(rel, (amount * turn)[:, None])
+        new_wrist = tip - new_rel[:, TIP]
+    out = np.array(x, dtype=np.float32, copy=True)
+    out[..., :2] = (new_wrist[:, None] + new_rel).astype(np.float32)
     return np.where(present[:, None, None], out, x)
 
 

@@ -1,9 +1,11 @@
 """Sequence classifiers, one architecture per module, behind one registry.
 
 Importing this package registers every architecture below (explicit imports, no plugin discovery), so
-`create_model(name)` works for any name an artifact stores.
+`create_model(name)` works for any name an artifact stores. Every registered model is a `GesturaModel`
+(`models/base.py`): `embed`, `get_classifier`, `reset_classifier`, `aux_loss` and the export switch.
 """
 
+from gestura.models.base import GesturaModel
 from gestura.models.registry import config_class, create_model, list_models, model_config, register_model
 from gestura.models import (  # noqa: E402,F401  (imported to register)
     bilstm,
@@ -15,4 +17,4 @@ from gestura.models import (  # noqa: E402,F401  (imported to register)
     two_stream_lstm,
 )
 
-__all__ = ["config_class", "create_model", "list_models", "model_config", "register_model"]
+__all__ = ["GesturaModel", "config_class", "create_model", "list_models", "model_config", "register_model"]

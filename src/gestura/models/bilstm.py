@@ -1,4 +1,4 @@
-"""`bilstm`: seed 002's 2-layer bidirectional LSTM with attention pooling over a learned query.
+"""`bilstm`: a 2-layer bidirectional LSTM with attention pooling over a learned query.
 
 Scores are scaled dot products between a learned query and a key projection of each frame's BiLSTM output;
 softmax over real frames only; the pooled vector goes through LayerNorm, dropout and a linear head.
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from gestura.models.lstm import compact, run_packed
+from gestura.models.base import GesturaModel
+from gestura.models.layers import MaskedLSTM, compact
 from gestura.models.registry import register_model
 
 
@@ -40,13 +41,13 @@ class QueryAttentionPool(nn.Module):
 
 
 @register_model("bilstm", BiLSTMConfig)
-class BiLSTMAttention(nn.Module):
+class BiLSTMAttention(GesturaModel):
     """Input projection-free 2-layer BiLSTM -> learned-query attention pool -> LayerNorm -> head."""
 
     def __init__(self, cfg: BiLSTMConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.rnn = nn.LSTM(cfg.input_dim, cfg.hidden, num_layers=cfg.layers, batch_first=True, bidirectional=True,
+        self.rnn = MaskedLSTM(cfg.input_dim, cfg.hidden, num_layers=cfg.layers, batch_first=True, bidirectional=True,
                            dropout=cfg.dropout if cfg.layers > 1 else 0.0)
         self.embed_dim = 2 * cfg.hidden
         self.pool = QueryAttentionPool(self.embed_dim)
@@ -57,9 +58,9 @@ class BiLSTMAttention(nn.Module):
     def embed(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """`(B, T, F), (B, T) -> (B, 2 * hidden)`."""
         x, mask, lengths = compact(x, mask)
-        h, _ = run_packed(self.rnn, x, lengths)
+        h, _ = self.rnn(x, lengths)
         return self.norm(self.pool(h, mask))
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """`(B, T, F), (B, T) -> (B, K)` logits."""
-        return self.head(self.drop(self.embed(x, mask)))
+    def forward_head(self, z: torch.Tensor) -> torch.Tensor:
+        """`(B, 2 * hidden) -> (B, K)`: dropout (training only), then the linear head."""
+        return self.head(self.drop(z))

@@ -1,4 +1,4 @@
-"""`enhanced_two_stream_lstm`: seed 000's EnhancedTwoStreamLSTM, exactly as its diagram says.
+"""`enhanced_two_stream_lstm`: the EnhancedTwoStreamLSTM, exactly as its diagram says.
 
 Stream A = position + joint_angles (73 dims), stream B = fingertip_spread + wrist_trajectory + velocity +
 wrist_vel_raw (74). Per stream: Linear + LayerNorm + GELU to 96; 2-layer BiLSTM (hidden 96) -> 192; LayerNorm;
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from gestura.models.layers import masked_max, masked_mean
-from gestura.models.lstm import compact, run_packed
+from gestura.models.base import GesturaModel
+from gestura.models.layers import MaskedLSTM, compact, masked_max, masked_mean
 from gestura.models.registry import register_model
 from gestura.models.two_stream_lstm import stream_indices
 
@@ -42,7 +42,7 @@ class _Encoder(nn.Module):
         super().__init__()
         h = cfg.hidden
         self.proj = nn.Sequential(nn.Linear(d_in, h), nn.LayerNorm(h), nn.GELU())
-        self.rnn = nn.LSTM(h, h, num_layers=cfg.lstm_layers, batch_first=True, bidirectional=True,
+        self.rnn = MaskedLSTM(h, h, num_layers=cfg.lstm_layers, batch_first=True, bidirectional=True,
                            dropout=cfg.dropout if cfg.lstm_layers > 1 else 0.0)
         self.norm_rnn = nn.LayerNorm(2 * h)
         self.attn = nn.MultiheadAttention(2 * h, cfg.heads, dropout=cfg.dropout, batch_first=True)
@@ -50,7 +50,7 @@ class _Encoder(nn.Module):
         self.norm_ctx = nn.LayerNorm(2 * h)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        h, _ = run_packed(self.rnn, self.proj(x), lengths)
+        h, _ = self.rnn(self.proj(x), lengths)
         h = self.norm_rnn(h)
         a, _ = self.attn(h, h, h, key_padding_mask=~mask, need_weights=False)
         h = self.norm_attn(h + a)
@@ -68,7 +68,7 @@ class _Gate(nn.Module):
 
 
 @register_model("enhanced_two_stream_lstm", EnhancedTwoStreamLSTMConfig)
-class EnhancedTwoStreamLSTM(nn.Module):
+class EnhancedTwoStreamLSTM(GesturaModel):
     """Two BiLSTM + self-attention streams with a two-way cross-stream gate and an MLP head."""
 
     def __init__(self, cfg: EnhancedTwoStreamLSTMConfig) -> None:
@@ -92,7 +92,3 @@ class EnhancedTwoStreamLSTM(nn.Module):
         ca = self.enc_a(x[..., self.idx_a], mask, lengths)
         cb = self.enc_b(x[..., self.idx_b], mask, lengths)
         return torch.cat([self.gate_a(ca, cb), self.gate_b(cb, ca)], dim=-1)
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """`(B, T, F), (B, T) -> (B, K)` logits."""
-        return self.head(self.embed(x, mask))

@@ -14,17 +14,21 @@ from typing import Any, TypeVar
 import torch.nn as nn
 
 from gestura.errors import ConfigError
+from gestura.models.base import GesturaModel
 
-_REGISTRY: dict[str, tuple[type[nn.Module], type]] = {}
-M = TypeVar("M", bound=type[nn.Module])
+_REGISTRY: dict[str, tuple[type[GesturaModel], type]] = {}
+M = TypeVar("M", bound=type[GesturaModel])
 
 
 def register_model(name: str, config_cls: type) -> Callable[[M], M]:
-    """Class decorator: register `cls(config)` under `name` with its config dataclass."""
+    """Class decorator: register `cls(config)` under `name` with its config dataclass (cls must be a
+    `GesturaModel`, so every registered model keeps the same contract)."""
     if not dataclasses.is_dataclass(config_cls):
         raise TypeError(f"{config_cls!r} is not a dataclass")
 
     def deco(cls: M) -> M:
+        if not (isinstance(cls, type) and issubclass(cls, GesturaModel)):
+            raise TypeError(f"{cls!r} must derive from gestura.models.base.GesturaModel to be registered")
         if name in _REGISTRY and _REGISTRY[name][0] is not cls:
             raise ValueError(f"model name {name!r} is already registered")
         _REGISTRY[name] = (cls, config_cls)
@@ -44,7 +48,7 @@ def config_class(name: str) -> type:
     return _lookup(name)[1]
 
 
-def create_model(name: str, **params: Any) -> nn.Module:
+def create_model(name: str, **params: Any) -> GesturaModel:
     """Build a registered model from keyword parameters of its config dataclass."""
     cls, cfg_cls = _lookup(name)
     fields = {f.name: f for f in dataclasses.fields(cfg_cls)}
@@ -71,7 +75,7 @@ def model_config(model: nn.Module) -> dict[str, Any]:
     return {"name": name, "params": dataclasses.asdict(cfg)}
 
 
-def _lookup(name: str) -> tuple[type[nn.Module], type]:
+def _lookup(name: str) -> tuple[type[GesturaModel], type]:
     try:
         return _REGISTRY[name]
     except KeyError:

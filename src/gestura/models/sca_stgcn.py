@@ -26,7 +26,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from gestura.errors import ConfigError
-from gestura.models.layers import masked_mean
+from gestura.models.base import GesturaModel
+from gestura.models.layers import masked_mean, zero_padding
 from gestura.models.registry import register_model
 from gestura.models.signer import FiLM, GradientReversal, SignerEncoder, decorrelation_loss, supcon_loss
 from gestura.models.stgcn import STGCNBackbone, STGCNConfig
@@ -107,7 +108,7 @@ class SCASTGCNConfig(STGCNConfig):
 
 
 @register_model("sca_stgcn", SCASTGCNConfig)
-class SCASTGCN(nn.Module):
+class SCASTGCN(GesturaModel):
     """ST-GCN + signer encoder + signer-conditioned attention + BiGRU + head, with optional debiasing losses."""
 
     def __init__(self, cfg: SCASTGCNConfig) -> None:
@@ -144,7 +145,7 @@ class SCASTGCN(nn.Module):
         s = self.signer(x, mask)
         h = self.attn(self.backbone(x, mask), s, mask)
         if mask is not None:
-            h = h * mask.to(h.dtype).unsqueeze(-1)
+            h = zero_padding(h, mask)
         return masked_mean(self.gru(h, mask), mask), s
 
     def embed(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -155,6 +156,10 @@ class SCASTGCN(nn.Module):
         """`(B, T, F), (B, T) -> (B, K)` logits."""
         z, s = self._pooled(x, mask)
         self._cache = (z, s) if self.training and torch.is_grad_enabled() else None
+        return self.forward_head(z)
+
+    def forward_head(self, z: torch.Tensor) -> torch.Tensor:
+        """`(B, 2 * gru_hidden) -> (B, K)`: dropout (training only), then the linear head."""
         return self.head(self.drop(z))
 
     def aux_loss(self, y: torch.Tensor, signers: torch.Tensor | None = None) -> torch.Tensor:

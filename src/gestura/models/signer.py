@@ -64,10 +64,11 @@ def masked_stats(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """
     if mask is None:
         mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
-    m = mask.to(x.dtype).unsqueeze(-1)
-    n = m.sum(dim=1).clamp(min=1.0)
-    mean = (x * m).sum(dim=1) / n
-    var = (((x - mean.unsqueeze(1)) ** 2) * m).sum(dim=1) / n
+    keep = mask.to(torch.bool).unsqueeze(-1)
+    zero = torch.zeros((), dtype=x.dtype, device=x.device)
+    n = mask.to(x.dtype).sum(dim=1).unsqueeze(-1).clamp(min=1.0)
+    mean = torch.where(keep, x, zero).sum(dim=1) / n
+    var = torch.where(keep, (x - mean.unsqueeze(1)) ** 2, zero).sum(dim=1) / n
     return torch.cat([mean, torch.sqrt(var + 1e-6)], dim=-1)
 
 

@@ -5,8 +5,8 @@ How a graph model reads the `(B, T, F)` model interface: the config names a skel
 is read joint-major, `x.view(B, T, J, C)` (feature `j * C + c` is coordinate c of joint j) — the layout of the
 `joints-*` schemas in `gestura.features.joints`. For any other F (e.g. `feature-schema-v1`) a learned per-frame
 linear lift maps F to J x C first, so every schema still works, but only a joint-layout schema gives the graph
-its meaning. Padding frames (mask False, padding at the end) are zeroed after every block, so they never change
-the output.
+its meaning. Padding frames (mask False, padding at the end) are zeroed on input (NaN included) and after every
+block, so they never change the output.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import torch.nn as nn
 
 from gestura.errors import ConfigError
 from gestura.landmarks.skeleton import SKELETONS, Skeleton
-from gestura.models.layers import masked_mean
+from gestura.models.base import GesturaModel
+from gestura.models.layers import masked_mean, zero_padding
 from gestura.models.registry import register_model
 
 EXTRA_EDGES = (("left_wrist", "pose_left_wrist"), ("right_wrist", "pose_right_wrist"))
@@ -131,7 +132,7 @@ class STGCNBackbone(nn.Module):
         if mask is None:
             mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
         m = mask.to(x.dtype)[:, None, :, None]
-        h = self.input(x * mask.to(x.dtype).unsqueeze(-1)) * m
+        h = self.input(zero_padding(x, mask)) * m
         for block in self.blocks:
             h = block(h, m)
         return h.mean(dim=3).transpose(1, 2)
@@ -150,7 +151,7 @@ class STGCNConfig:
 
 
 @register_model("stgcn", STGCNConfig)
-class STGCN(nn.Module):
+class STGCN(GesturaModel):
     """ST-GCN classifier: backbone, masked mean over frames, linear head."""
 
     def __init__(self, cfg: STGCNConfig) -> None:
@@ -159,12 +160,13 @@ class STGCN(nn.Module):
         self.backbone = STGCNBackbone(cfg.input_dim, cfg.skeleton, cfg.in_channels, cfg.channels,
                                       cfg.temporal_kernel, cfg.dilations, cfg.dropout)
         self.drop = nn.Dropout(cfg.dropout)
-        self.head = nn.Linear(self.backbone.out_dim, cfg.num_classes)
+        self.embed_dim = self.backbone.out_dim
+        self.head = nn.Linear(self.embed_dim, cfg.num_classes)
 
     def embed(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """`(B, T, F) -> (B, D)` pooled embedding."""
         return masked_mean(self.backbone(x, mask), mask)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """`(B, T, F), (B, T) -> (B, K)` logits."""
-        return self.head(self.drop(self.embed(x, mask)))
+    def forward_head(self, z: torch.Tensor) -> torch.Tensor:
+        """`(B, D) -> (B, K)`: dropout (training only), then the linear head."""
+        return self.head(self.drop(z))

@@ -1,4 +1,4 @@
-"""`transformer`: seed 002's temporal Transformer encoder (defaults d_model 256, 8 heads, 6 layers).
+"""`transformer`: a temporal Transformer encoder (defaults d_model 256, 8 heads, 6 layers).
 
 Frames are projected to `d_model`, given sinusoidal or learned positions (counted over real frames only, so
 padding on either side changes nothing), encoded with a key-padding mask (pre-LN layers), mean-pooled over real
@@ -13,8 +13,8 @@ import torch
 import torch.nn as nn
 
 from gestura.errors import ConfigError
-from gestura.models.layers import SinusoidalPositionalEncoding, masked_mean
-from gestura.models.lstm import compact
+from gestura.models.base import GesturaModel
+from gestura.models.layers import SinusoidalPositionalEncoding, compact, masked_mean
 from gestura.models.registry import register_model
 
 
@@ -50,7 +50,7 @@ class LearnedPositionalEncoding(nn.Module):
 
 
 @register_model("transformer", TransformerConfig)
-class TemporalTransformer(nn.Module):
+class TemporalTransformer(GesturaModel):
     """Linear input -> positions -> TransformerEncoder (padding-masked) -> masked mean -> LayerNorm -> head."""
 
     def __init__(self, cfg: TransformerConfig) -> None:
@@ -70,13 +70,14 @@ class TemporalTransformer(nn.Module):
     def embed(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """`(B, T, F), (B, T) -> (B, d_model)`."""
         x, mask, lengths = compact(x, mask)
-        n = int(lengths.max())
-        if n > self.cfg.max_len:
-            raise ConfigError(f"transformer: window of {n} frames exceeds max_len {self.cfg.max_len}")
-        x, mask = x[:, :n], mask[:, :n]
+        if not self.export_mode:  # drop the all-padding tail (a data-dependent shape, so not under export)
+            n = int(lengths.max())
+            x, mask = x[:, :n], mask[:, :n]
+        if x.shape[1] > self.cfg.max_len:
+            raise ConfigError(f"transformer: window of {x.shape[1]} frames exceeds max_len {self.cfg.max_len}")
         h = self.encoder(self.pos(self.inp(x)), src_key_padding_mask=~mask)
         return self.norm(masked_mean(h, mask))
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """`(B, T, F), (B, T) -> (B, K)` logits."""
-        return self.head(self.drop(self.embed(x, mask)))
+    def forward_head(self, z: torch.Tensor) -> torch.Tensor:
+        """`(B, d_model) -> (B, K)`: dropout (training only), then the linear head."""
+        return self.head(self.drop(z))

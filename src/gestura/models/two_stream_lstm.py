@@ -1,4 +1,4 @@
-"""`two_stream_lstm`: seed 000's previous TwoStreamGestureLSTM.
+"""`two_stream_lstm`: the earlier TwoStreamGestureLSTM (two LSTM streams over feature blocks).
 
 The 147-d feature-schema-v1 frame splits into stream A = position + joint_angles (73) and stream B = the other
 74 columns (for another width: first half / second half). Each stream: a unidirectional LSTM (hidden 96), a
@@ -16,8 +16,8 @@ import torch.nn as nn
 
 from gestura.errors import ConfigError
 from gestura.features.schema import HAND_V1
-from gestura.models.layers import AttentionPool, masked_mean
-from gestura.models.lstm import compact, run_packed
+from gestura.models.base import GesturaModel
+from gestura.models.layers import AttentionPool, MaskedLSTM, compact, masked_mean
 from gestura.models.registry import register_model
 
 
@@ -58,16 +58,16 @@ class TwoStreamLSTMConfig:
 class _Stream(nn.Module):
     def __init__(self, d_in: int, hidden: int) -> None:
         super().__init__()
-        self.rnn = nn.LSTM(d_in, hidden, batch_first=True)
+        self.rnn = MaskedLSTM(d_in, hidden, batch_first=True)
         self.attn = AttentionPool(hidden)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        h, _ = run_packed(self.rnn, x, lengths)
+        h, _ = self.rnn(x, lengths)
         return torch.cat([self.attn(h, mask), masked_mean(h, mask)], dim=-1)
 
 
 @register_model("two_stream_lstm", TwoStreamLSTMConfig)
-class TwoStreamGestureLSTM(nn.Module):
+class TwoStreamGestureLSTM(GesturaModel):
     """Two unidirectional LSTM streams, attention + mean pooling each, concatenated into an MLP head."""
 
     def __init__(self, cfg: TwoStreamLSTMConfig) -> None:
@@ -87,7 +87,3 @@ class TwoStreamGestureLSTM(nn.Module):
         x, mask, lengths = compact(x, mask)
         return torch.cat([self.stream_a(x[..., self.idx_a], mask, lengths),
                           self.stream_b(x[..., self.idx_b], mask, lengths)], dim=-1)
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """`(B, T, F), (B, T) -> (B, K)` logits."""
-        return self.head(self.embed(x, mask))

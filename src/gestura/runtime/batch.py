@@ -33,10 +33,11 @@ class ClipPrediction:
 
 
 def _recognizer(artifact: str) -> Any:
-    from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+    from gestura.runtime.recognizer import BaseOptions, Recognizer, RecognizerOptions
 
     if artifact not in _RECOGNIZERS:
-        _RECOGNIZERS[artifact] = Recognizer.from_file(artifact or None, RecognizerOptions(num_threads=1))
+        _RECOGNIZERS[artifact] = Recognizer.from_file(artifact or None,
+                                                      RecognizerOptions(base_options=BaseOptions(num_threads=1)))
     return _RECOGNIZERS[artifact]
 
 

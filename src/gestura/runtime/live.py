@@ -1,4 +1,5 @@
-"""`gestura live`: a source through the Recognizer into a command backend (keyboard, web presenter, log).
+"""`gestura live`: a source through the Recognizer into a command sink (keyboard, web presenter, log, or a
+WebSocket that apps subscribe to: `{"type": "command", "command": ..., "label": ..., "score": ..., "t": ...}`).
 
 Pointer and pen events (point_one / point_two) go to the web presenter; the keyboard and log backends get
 discrete commands only. With `show`, an OpenCV window shows landmarks, class, confidence and FPS (needs an
@@ -30,10 +31,10 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
     `landmarks` is the landmark backend for frames: mediapipe, or cnn with its `landmark_model` folder."""
     from gestura.runtime.commands import CommandMap, Dispatcher, KeyboardBackend, LogBackend, WebPresenterBackend
     from gestura.runtime.decision import DecisionConfig
-    from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+    from gestura.runtime.recognizer import BaseOptions, Recognizer, RecognizerOptions
 
     say = say or (lambda msg: print(msg, file=sys.stderr))
-    opts = RecognizerOptions(engine=engine, every_k=every_k,
+    opts = RecognizerOptions(base_options=BaseOptions(engine=engine), every_k=every_k,
                              decision=DecisionConfig.from_yaml(decision) if decision else None,
                              command_map=CommandMap.from_yaml(command_map) if command_map else None,
                              landmarks=landmarks, landmark_model=landmark_model)
@@ -51,8 +52,17 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
         hub = server.hub
         backends = [WebPresenterBackend(hub)]
         say(f"web presenter: open {server.url} in a browser")
+    elif backend == "ws":
+        from gestura.runtime.presenter import PresenterServer, SlideDeck
+
+        server = PresenterServer(SlideDeck(()), port=port, config={"title": "gestura commands"})
+        hub = server.hub
+        backends = [WebPresenterBackend(hub)]
+        url = server.url.replace("http://", "ws://") + "ws"
+        say(f"commands as JSON on {url}; waiting for a client before recognising")
+        hub.wait_for_client(None)
     else:
-        raise ConfigError(f"--backend must be keyboard|web|log, got {backend!r}")
+        raise ConfigError(f"--sink must be keyboard|web|log|ws, got {backend!r}")
     dispatcher = Dispatcher(rec.command_map, backends)
     overlay = _Overlay(show, save_video) if (show or save_video) else None
     n = n_cmd = 0
@@ -79,6 +89,7 @@ def run_live(source: str, artifact: str | Path | None, backend: str = "log", *, 
         if overlay is not None:
             overlay.close()
         if server is not None:
+            server.hub.drain()
             server.stop()
             if server.hub.undelivered:
                 say(f"warning: {server.hub.undelivered} messages (commands, pointer) reached no page: none was "
@@ -100,7 +111,7 @@ def predictions(rec: Any, source: str, want_frames: bool) -> Any:
         state = rec.session()
         for frame in frames:
             lf = hands.process(frame)
-            yield state.push(lf.streams, frame.t_ms / 1000.0), (frame if want_frames else None)
+            yield state.push(lf.streams, timestamp_ms=frame.t_ms), (frame if want_frames else None)
 
 
 class _Overlay:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from gestura.errors import ConfigError, InputError
+from gestura.runtime import profiles
 from gestura.runtime.commands import Dispatcher, KeyboardBackend, LogBackend, WebPresenterBackend
 from gestura.runtime.presenter import PresenterServer, SlideDeck, legend_entries, resume_hint
 
@@ -38,8 +39,8 @@ PREVIEW_FPS = 15.0
 PREVIEW_WIDTH = 256
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "msedge",
                   "microsoft-edge")
-PROFILES_DIR = Path(os.environ.get("GESTURA_HOME", Path.home() / ".gestura")) / "profiles"
-"""Where `--profile NAME` looks for personal models (`gestura enroll --out ~/.gestura/profiles/NAME`)."""
+PROFILES_DIR = profiles.profiles_dir()
+"""Where a model NAME (`gestura present NAME`) is looked up: personal models (`gestura enroll --out ~/.gestura/profiles/NAME`)."""
 
 
 @dataclass
@@ -80,19 +81,8 @@ class PresentReport:
 
 
 def resolve_profile(profile: str | None) -> Path | None:
-    """`--profile`: None/"default" = the embedded model; a model folder path; or a name in `PROFILES_DIR`."""
-    if profile in (None, "default"):
-        return None
-    path = Path(str(profile)).expanduser()
-    if (path / "model.json").is_file():
-        return path
-    named = PROFILES_DIR / str(profile)
-    if (named / "model.json").is_file():
-        return named
-    have = sorted(p.name for p in PROFILES_DIR.glob("*") if (p / "model.json").is_file()) if PROFILES_DIR.is_dir() \
-        else []
-    raise ConfigError(f"--profile {profile!r}: no model folder there nor in {PROFILES_DIR} (profiles: "
-                      f"{', '.join(have) or 'none yet; make one with gestura enroll --out ' + str(PROFILES_DIR / 'NAME')})")
+    """MODEL: None/"default" = the embedded model; a model folder path; or a name in `PROFILES_DIR`."""
+    return profiles.resolve_profile(profile, PROFILES_DIR)
 
 
 class PresentSession:
@@ -272,11 +262,11 @@ def run_present(source: str = "webcam", slides: str | Path | None = None, profil
     Interactive: opens the page in the default browser, recognises `source` once the page is up, and stays open
     after a file source ends until Ctrl-C. `headless_check`: the page in a headless Chromium, the source played
     as fast as it goes, then a one-line summary on `out` and 0 if every command reached the page, else 1."""
-    from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+    from gestura.runtime.recognizer import BaseOptions, Recognizer, RecognizerOptions
 
     say = say or (lambda msg: print(msg, file=sys.stderr))
     out = out or print
-    rec = Recognizer.from_file(resolve_profile(profile), RecognizerOptions(engine=engine))
+    rec = Recognizer.from_file(resolve_profile(profile), RecognizerOptions(base_options=BaseOptions(engine=engine)))
     deck = SlideDeck.open(slides)
     with PresentSession(rec, deck, also=also, app=app, host=host, port=0 if headless_check else port,
                         say=say) as session:

@@ -2,7 +2,7 @@
 
 `create_presenter_router(deck, hub)` returns a FastAPI `APIRouter` (mount it anywhere: the serving app puts it
 under `/presenter/`); `create_presenter_app(deck, hub)` wraps it in a small app; `serve_presenter(...)` runs
-that app in a background thread for `gestura live --backend web`. The page (`static/presenter.html` +
+that app in a background thread for `gestura live --sink web`. The page (`static/presenter.html` +
 `presenter.js`) shows one slide at a time and listens on `ws` for messages published through the
 `PresenterHub`:
 
@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -224,6 +225,16 @@ class PresenterHub:
         for loop, queue in clients:
             loop.call_soon_threadsafe(queue.put_nowait, message)
 
+    def drain(self, timeout: float = 2.0) -> bool:
+        """Wait until every connected client's queue is sent (before stopping the server); True if it was."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._lock:
+                if all(q.empty() for _, q in self._clients):
+                    return True
+            time.sleep(0.02)
+        return False
+
     def _add(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[dict[str, Any]]) -> None:
         with self._connected:
             self._clients.append((loop, queue))
@@ -243,6 +254,9 @@ def create_presenter_router(deck: SlideDeck, hub: PresenterHub, api_key: str | N
     the `api_key` query parameter (the page forwards its own `?api_key=`); slides stay readable.
     """
     router = APIRouter()
+    page_file = STATIC_DIR / f"{(config or {}).get('page', 'presenter')}.html"
+    if not page_file.is_file():
+        raise InputError(f"{page_file}: no such page")
 
     def key_ok(headers: Any, query: Any) -> bool:
         if api_key is None:
@@ -252,7 +266,7 @@ def create_presenter_router(deck: SlideDeck, hub: PresenterHub, api_key: str | N
 
     @router.get("/", include_in_schema=False)
     def page() -> FileResponse:
-        return FileResponse(STATIC_DIR / "presenter.html", media_type="text/html")
+        return FileResponse(page_file, media_type="text/html")
 
     @router.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> FileResponse:

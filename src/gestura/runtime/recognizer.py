@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from gestura.features.motion import MOTION_FIELDS, hand_motion
 from gestura.features.windows import window_batch
 from gestura.landmarks.sequence import LandmarkSequence
 from gestura.landmarks.smoothing import SmoothingConfig
-from gestura.runtime.commands import CommandMap
+from gestura.runtime.commands import DEFAULT_COMMAND_MAP, CommandMap
 from gestura.runtime.decision import ActivationController, Decision, DecisionConfig
 from gestura.runtime.pointer import PointerConfig, PointerController, PointerEvent
 
@@ -58,16 +59,19 @@ class RecognizerOptions:
     """Runtime settings. `decision=None` takes the artifact's `meta["decision"]` if present, else defaults.
 
     `landmarks` picks the backend that turns frames into landmarks in `stream` and `live`: mediapipe (Hands)
-    or cnn, our landmark CNN in the `landmark_model` folder (`gestura.landmarks.backend`).
+    or cnn, our landmark CNN in the `landmark_model` folder (`gestura.landmarks.backend`). The engine and its
+    threads belong in `base_options`; `engine=` / `num_threads=` here still work this release but warn.
     """
 
-    engine: str = "torch"
+    engine: str | None = None
+    """Deprecated: `base_options=BaseOptions(engine=...)`. None: torch (or the base options' engine)."""
     every_k: int = 1
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     decision: DecisionConfig | None = None
     command_map: CommandMap | None = None
     pointer: PointerConfig = field(default_factory=PointerConfig)
-    num_threads: int = 1
+    num_threads: int | None = None
+    """Deprecated: `base_options=BaseOptions(num_threads=...)`. None: 1 (or the base options' threads)."""
     max_gap_s: float = 0.2
     landmarks: str = "mediapipe"
     landmark_model: str | os.PathLike[str] | None = None
@@ -80,13 +84,31 @@ class RecognizerOptions:
         if self.every_k < 1:
             raise ConfigError(f"every_k must be >= 1, got {self.every_k}")
         check_landmark_backend(self.landmarks, model_dir=self.landmark_model)
+        if self.engine is not None or self.num_threads is not None:
+            warnings.warn("RecognizerOptions(engine=, num_threads=) is deprecated; pass "
+                          "RecognizerOptions(base_options=BaseOptions(engine=..., num_threads=...))",
+                          DeprecationWarning, stacklevel=3)
+
+    @property
+    def engine_name(self) -> str:
+        """The model engine in effect: the base options' if given, else the deprecated `engine`, else torch."""
+        if self.base_options is not None:
+            return self.base_options.engine
+        return self.engine or "torch"
+
+    @property
+    def threads(self) -> int:
+        """Compute threads in effect: the base options' if given, else the deprecated `num_threads`, else 1."""
+        if self.base_options is not None:
+            return self.base_options.num_threads
+        return self.num_threads or 1
 
     def landmark_backend(self) -> Any:
         """A fresh landmark backend for a live source (tracking mode, selfie view, up to two hands)."""
         from gestura.landmarks.backend import create_landmark_backend
 
         return create_landmark_backend(self.landmarks, max_hands=2, static_image_mode=False,
-                                       model_dir=self.landmark_model, num_threads=self.num_threads)
+                                       model_dir=self.landmark_model, num_threads=self.threads)
 
 
 @dataclass(frozen=True)
@@ -126,7 +148,7 @@ class Recognizer:
         self.resample_fps: float | None = float(spec.resample_fps) if spec.resample_fps else None
         self.meta = spec.meta
         self.decision_config = self.options.decision or _artifact_decision(spec)
-        self.command_map = self.options.command_map or CommandMap()
+        self.command_map = self.options.command_map or model_command_map(self.meta)
         self.background = self.decision_config.unknown
         self.landmark_backend: Any = None
         self.mirror_perm: np.ndarray | None = mirror_permutation(self.labels) \
@@ -146,7 +168,8 @@ class Recognizer:
     @classmethod
     def from_file(cls, artifact: str | os.PathLike[str] | None = None,
                   options: RecognizerOptions | None = None) -> Recognizer:
-        """Load an artifact folder (None or "default" = the embedded default) with `options.engine` (torch|onnx)."""
+        """Load an artifact folder (None or "default" = the embedded default) with the engine (torch|onnx) and
+        threads of `options.base_options`."""
         from gestura.errors import ModelFileError
         from gestura.runtime.engines import load_engine
 
@@ -157,15 +180,12 @@ class Recognizer:
         if artifact is None and not (path / "model.json").is_file():
             raise ModelFileError(f"{path}: the embedded default model is missing; build it with "
                                  "`python scripts/build_default_model_real.py`")
-        return cls(load_engine(path, options.engine, options.num_threads), options)
+        return cls(load_engine(path, options.engine_name, options.threads), options)
 
     @classmethod
     def create_from_options(cls, options: RecognizerOptions) -> Recognizer:
         """MediaPipe-Tasks style: the model and engine from `options.base_options`, run options from the rest."""
-        from dataclasses import replace as dc_replace
-
         base = options.base_options or BaseOptions()
-        options = dc_replace(options, engine=base.engine, num_threads=base.num_threads)
         return cls.from_file(base.model_asset_path, options)
 
     def recognize_for_video(self, landmarks: Any, timestamp_ms: int) -> Prediction:
@@ -243,7 +263,7 @@ class Recognizer:
             try:
                 for frame in frames:
                     lf = backend.process(frame)
-                    yield state.push(lf.streams, frame.t_ms / 1000.0)
+                    yield state.push(lf.streams, timestamp_ms=frame.t_ms)
             finally:
                 if own:
                     backend.close()
@@ -290,15 +310,24 @@ class RecognizerStream:
 
     def push(self, streams: Any, t: float | None = None, present: Mapping[str, bool] | None = None, *,
              timestamp_ms: int | None = None) -> Prediction:
-        """One frame at `timestamp_ms` (milliseconds, as MediaPipe and `Prediction.t_ms`) or `t` (seconds).
+        """One frame at `timestamp_ms` (milliseconds, as MediaPipe and `Prediction.t_ms`).
 
         `streams`: a dict `{name: (J, C) array or None when not detected}`, a bare `(21, 2|3)` hand array (taken as
         the right hand), or a MediaPipe Hands result (`multi_hand_landmarks` + `multi_handedness`, selfie view).
-        A wrong shape is one `InputError` line."""
-        start = time.perf_counter()
+        A wrong shape is one `InputError` line. `t` in seconds is the old spelling: it works this release and
+        raises a `DeprecationWarning`."""
         if (t is None) == (timestamp_ms is None):
             raise InputError("stream: give the frame time as timestamp_ms= (milliseconds) or t (seconds), once")
-        t = float(timestamp_ms) / 1000.0 if timestamp_ms is not None else float(t)  # type: ignore[arg-type]
+        if t is not None:
+            warnings.warn("RecognizerStream.push(streams, t) with t in seconds is deprecated; pass "
+                          "timestamp_ms= (milliseconds)", DeprecationWarning, stacklevel=2)
+            return self._push_seconds(streams, float(t), present)
+        return self._push_seconds(streams, float(timestamp_ms) / 1000.0, present)  # type: ignore[arg-type]
+
+    def _push_seconds(self, streams: Any, t: float, present: Mapping[str, bool] | None = None) -> Prediction:
+        """`push` at `t` seconds, for playback of recorded `LandmarkSequence.t` (seconds) without a round trip
+        through milliseconds, so streaming equals offline bit for bit."""
+        start = time.perf_counter()
         if not np.isfinite(t):
             raise InputError(f"stream: the frame time must be finite, got {t}")
         streams = _as_streams(streams)
@@ -419,6 +448,15 @@ class RecognizerStream:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def model_command_map(meta: Mapping[str, Any] | None) -> CommandMap:
+    """The default command map plus the commands a model file adds for its own gestures (`meta.commands`, e.g. a
+    gesture a person enrolled themselves)."""
+    extra = (meta or {}).get("commands") or {}
+    if not isinstance(extra, Mapping) or not all(isinstance(v, str) for v in extra.values()):
+        raise ConfigError("model.json meta.commands: expected a mapping `class_name: command_name`")
+    return CommandMap({**DEFAULT_COMMAND_MAP, **extra}) if extra else CommandMap()
+
+
 def smooth_sequence(seq: LandmarkSequence, cfg: SmoothingConfig) -> LandmarkSequence:
     """Run the streaming landmark filter over a whole sequence (reset where a stream is lost): same result as
     streaming. `(T, J, C)` streams in, same shapes out."""
@@ -485,8 +523,8 @@ def _acting_hand(streams: Mapping[str, np.ndarray], present: Mapping[str, bool])
 
 def _stream_sequence(state: RecognizerStream, seq: LandmarkSequence) -> Iterator[Prediction]:
     for i in range(seq.n_frames):
-        yield state.push({k: v[i] for k, v in seq.streams.items()}, float(seq.t[i]),
-                         {k: bool(seq.present[k][i]) for k in seq.streams})
+        yield state._push_seconds({k: v[i] for k, v in seq.streams.items()}, float(seq.t[i]),
+                                  {k: bool(seq.present[k][i]) for k in seq.streams})
 
 
 def _artifact_decision(spec: Any) -> DecisionConfig:

@@ -142,8 +142,8 @@ def _replay_exact(rec: Any, seq: LandmarkSequence, dispatcher: Any) -> Playback:
     continuous: list[tuple[float, str, str]] = []
     state = rec.session()
     for i in range(seq.n_frames):
-        pred = state.push({k: v[i] for k, v in seq.streams.items()}, float(seq.t[i]),
-                          {k: bool(seq.present[k][i]) for k in seq.streams})
+        pred = state._push_seconds({k: v[i] for k, v in seq.streams.items()}, float(seq.t[i]),
+                                   {k: bool(seq.present[k][i]) for k in seq.streams})
         ts = float(seq.t[i])
         cost.append(pred.cost_ms)
         if not pred.ran_model:

@@ -7,6 +7,10 @@ and time, the TorchScript exporter (`dynamo=False`, `dynamic_axes`) with dynamic
 dynamic batch only. Each attempt is verified under onnxruntime against PyTorch at a batch size and a window
 length different from the traced ones, so a graph that silently baked in a shape is never kept. The path taken
 is recorded in the ONNX metadata (`gestura.exporter`, `gestura.dynamic_time`) and in `ExportReport`.
+
+While it is traced the model runs its own export path (`GesturaModel.exporting()`: e.g. `MaskedLSTM` swaps packed
+sequences for mask-based recurrence); the parity checks compare with its ordinary torch path on inputs whose
+padded frames hold NaN, so both paths must treat padding the same way.
 """
 
 from __future__ import annotations
@@ -18,19 +22,19 @@ import os
 import re
 import shutil
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import AbstractContextManager, nullcontext, redirect_stderr, redirect_stdout
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gestura.artifact import CARD, META, WEIGHTS, ModelBundle, read_model_json
+from gestura.artifact.onnx import INPUT_NAMES, ONNX_FILE, REPORT_FILE, load_onnx, session
 from gestura.errors import ConfigError, GesturaError, ModelFileError
-from gestura.io import atomic_write, read_json, write_json
-from gestura.runtime.onnx_model import (  # noqa: F401  (the ONNX reader lives with the runtime that uses it)
-    INPUT_NAMES, ONNX_FILE, OnnxModel, _session, check_onnx_weights, load_onnx,
-)
+from gestura.io import atomic_write, write_json
+
+__all__ = ["ExportReport", "ParityReport", "check_parity", "export_onnx", "load_onnx"]
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -93,121 +97,11 @@ class _Exportable:
         return Wrapped(model).eval()
 
 
-@contextmanager
-def exportable_rnns(wrapped: torch.nn.Module) -> Iterator[int]:
-    """While exporting, swap `gestura.models.lstm.run_packed` (packed sequences: not exportable) and `compact`
-    (a stable argsort: not exportable) for padded equivalents that compute the same numbers with plain ops.
-
-    Each (layer, direction) of every `nn.LSTM` becomes a one-layer unidirectional `nn.LSTM` clone (registered on
-    `wrapped`, so its weights export as initialisers); the backward direction runs on each row's real frames
-    reversed in place. The parity check always compares against the untouched model. Yields how many
-    LSTMs were swapped.
-    """
-    import sys
-
-    import torch
-
-    from gestura.models import lstm as lstm_mod
-
-    clones: dict[int, list[list[torch.nn.LSTM]]] = {}
-    holder = torch.nn.ModuleList()
-    for module in wrapped.modules():
-        if isinstance(module, torch.nn.LSTM) and id(module) not in clones:
-            clones[id(module)] = _split_lstm(module)
-            holder.extend(c for layer in clones[id(module)] for c in layer)
-    wrapped.rnn_clones = holder
-
-    def run_padded(rnn: torch.nn.LSTM, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return _run_padded(clones[id(rnn)], x, lengths)
-
-    originals = {"run_packed": lstm_mod.run_packed, "compact": lstm_mod.compact}
-    replacements = {"run_packed": run_padded, "compact": _compact_exportable}
-    patched: list[tuple[Any, str, Any]] = []
-    for name, mod in list(sys.modules.items()):
-        if not name.startswith("gestura.models") or mod is None:
-            continue
-        for attr, orig in originals.items():
-            if getattr(mod, attr, None) is orig:
-                patched.append((mod, attr, orig))
-                setattr(mod, attr, replacements[attr])
-    try:
-        yield len(clones)
-    finally:
-        for mod, attr, orig in patched:
-            setattr(mod, attr, orig)
-        del wrapped.rnn_clones
-
-
-def _split_lstm(rnn: torch.nn.LSTM) -> list[list[torch.nn.LSTM]]:
-    """`nn.LSTM` -> [layer][direction] one-layer unidirectional clones with the same weights."""
-    import torch
-
-    if getattr(rnn, "proj_size", 0):
-        raise ValueError("LSTM with proj_size is not supported by the export rewrite")
-    if not rnn.batch_first:
-        raise ValueError("only batch_first LSTMs are supported by the export rewrite")
-    dirs = 2 if rnn.bidirectional else 1
-    layers = []
-    for layer in range(rnn.num_layers):
-        in_dim = rnn.input_size if layer == 0 else rnn.hidden_size * dirs
-        row = []
-        for d in range(dirs):
-            sfx = f"_l{layer}" + ("_reverse" if d else "")
-            clone = torch.nn.LSTM(in_dim, rnn.hidden_size, 1, bias=rnn.bias, batch_first=True)
-            with torch.no_grad():
-                clone.weight_ih_l0.copy_(getattr(rnn, "weight_ih" + sfx))
-                clone.weight_hh_l0.copy_(getattr(rnn, "weight_hh" + sfx))
-                if rnn.bias:
-                    clone.bias_ih_l0.copy_(getattr(rnn, "bias_ih" + sfx))
-                    clone.bias_hh_l0.copy_(getattr(rnn, "bias_hh" + sfx))
-            row.append(clone.eval())
-        layers.append(row)
-    return layers
-
-
-def _run_padded(layers: list[list[torch.nn.LSTM]], x: torch.Tensor,
-                lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Same as `run_packed` on front-aligned `(B, T, F)`: (outputs (B, T, H*dirs) zero-padded, h_n)."""
-    import torch
-
-    t = x.shape[1]
-    steps = torch.arange(t, device=x.device).unsqueeze(0)
-    last = (lengths - 1).clamp(min=0).unsqueeze(1)
-    valid = (steps <= last).unsqueeze(-1).to(x.dtype)
-    rev = torch.where(steps <= last, last - steps, steps)
-    h_n = []
-    inp = x
-    for row in layers:
-        outs = []
-        for d, rnn in enumerate(row):
-            src = inp if d == 0 else torch.gather(inp, 1, rev.unsqueeze(-1).expand(-1, -1, inp.shape[-1]))
-            out, _ = rnn(src)
-            out = out * valid
-            h_n.append(torch.gather(out, 1, last.unsqueeze(-1).expand(-1, 1, out.shape[-1])).squeeze(1))
-            if d == 1:
-                out = torch.gather(out, 1, rev.unsqueeze(-1).expand(-1, -1, out.shape[-1]))
-            outs.append(out)
-        inp = torch.cat(outs, dim=-1) if len(outs) > 1 else outs[0]
-    return inp, torch.stack(h_n, dim=0)
-
-
-def _compact_exportable(x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor,
-                                                                              torch.Tensor]:
-    """`gestura.models.lstm.compact` with a unique-key argsort (real frames first, in order) instead of a
-    stable sort, which ONNX lacks."""
-    import torch
-
-    b, t = x.shape[:2]
-    if mask is None:
-        mask = torch.ones(b, t, dtype=torch.bool, device=x.device)
-    mask = mask.to(torch.bool)
-    steps = torch.arange(t, device=x.device).unsqueeze(0).to(torch.float32)
-    key = (~mask).to(torch.float32) * float(2 ** 20) + steps
-    order = torch.argsort(key, dim=1)
-    xs = torch.gather(x * mask.unsqueeze(-1).to(x.dtype), 1, order.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
-    lengths = mask.sum(dim=1).clamp(min=1)
-    new_mask = torch.arange(t, device=x.device).unsqueeze(0) < lengths.unsqueeze(1)
-    return xs, new_mask, lengths
+def _export_mode(model: torch.nn.Module) -> AbstractContextManager[Any]:
+    """The model's own export switch (`GesturaModel.exporting`: packed LSTMs become padded, mask-based ones);
+    a plain `nn.Module` exports as it is."""
+    hook = getattr(model, "exporting", None)
+    return hook() if callable(hook) else nullcontext()
 
 
 def export_onnx(
@@ -249,10 +143,10 @@ def export_onnx(
     for exporter, dyn_time in _plan(model):
         tmp = out / f".{ONNX_FILE}.{os.getpid()}.try"
         try:
-            with exportable_rnns(wrapped):
+            with _export_mode(model):
                 _export_once(wrapped, (trace_x, trace_m), tmp, exporter=exporter, dynamic_time=dyn_time,
                              opset=opset)
-            sess = _session(tmp)
+            sess = session(tmp)
             worst = max(check_parity(model, sess, cx, cm, atol=atol).max_abs_diff
                         for cx, cm in checks_fixed + (checks_time if dyn_time else []))
             if not worst <= atol:
@@ -271,7 +165,7 @@ def export_onnx(
         used_opset = opset if exporter == "dynamo" else min(opset, TORCHSCRIPT_MAX_OPSET)
         report = ExportReport(path=target, model=name, exporter=exporter, dynamic_time=dyn_time, opset=used_opset,
                               max_abs_diff=float(worst), attempts=tuple(attempts))
-        write_json(out / "onnx_export.json", {**report.to_dict(), "weights_sha256": sha})
+        write_json(out / REPORT_FILE, {**report.to_dict(), "weights_sha256": sha})
         return report
     raise ModelFileError(f"{out / ONNX_FILE}: could not export model {name!r} to ONNX; " + " | ".join(attempts))
 
@@ -289,7 +183,7 @@ def check_parity(
 
     x = np.ascontiguousarray(x, dtype=np.float32)
     mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.ascontiguousarray(mask, dtype=bool)
-    sess = onnx if not isinstance(onnx, (str, os.PathLike)) else _session(Path(onnx))
+    sess = onnx if not isinstance(onnx, (str, os.PathLike)) else session(Path(onnx))
     with torch.inference_mode():
         ref = model.eval()(torch.from_numpy(x), torch.from_numpy(mask)).float()
         ref_p = torch.softmax(ref, dim=-1)
@@ -307,10 +201,8 @@ def _resolve(obj: Any) -> tuple[torch.nn.Module, int | None, Path | None, Any]:
 
     if isinstance(obj, (str, os.PathLike)):
         src = Path(obj)
-        if not (src / "model.json").is_file():
-            raise ModelFileError(f"{src}: not a gestura artifact (no model.json)")
-        from gestura.artifact import ModelBundle
-
+        if not (src / META).is_file():
+            raise ModelFileError(f"{src}: not a gestura artifact (no {META})")
         bundle = ModelBundle.load(src)
         return _torch_model(bundle, src), getattr(bundle, "window", None), src, None
     if isinstance(obj, torch.nn.Module):
@@ -341,13 +233,14 @@ def _input_dim(model: torch.nn.Module) -> int:
 
 def _example(rng: np.random.Generator, b: int, t: int, f: int, *, full_row: bool = True) -> tuple[Any, Any]:
     """Random features and a mask with left padding (the way ring buffers fill): the first row full when
-    `full_row`, the others (all of them otherwise) missing 1 to t/3 leading frames."""
+    `full_row`, the others (all of them otherwise) missing 1 to t/3 leading frames, which hold NaN."""
     import torch
 
     x = rng.standard_normal((b, t, f)).astype(np.float32)
     mask = np.ones((b, t), dtype=bool)
     for i in range(1 if full_row else 0, b):
         mask[i, : int(rng.integers(1, max(2, t // 3)))] = False
+    x[~mask] = np.nan
     return torch.from_numpy(x), torch.from_numpy(mask)
 
 
@@ -422,7 +315,7 @@ def _check_out(src: Path, out: Path) -> None:
     (other weights) would lose it, so it is refused before anything is written."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a folder")
-    if not (out / "model.json").is_file() or out.resolve() == src.resolve():
+    if not (out / META).is_file() or out.resolve() == src.resolve():
         return
     theirs, ours = _weights_sha(out), _weights_sha(src)
     if theirs != ours or not ours:
@@ -433,7 +326,7 @@ def _check_out(src: Path, out: Path) -> None:
 def _weights_sha(folder: Path) -> str:
     """The weights checksum `model.json` in `folder` records ("" when there is none)."""
     try:
-        doc = read_json(folder / "model.json")
+        doc = read_model_json(folder)
         return str(doc["weights"]["sha256"])
     except (GesturaError, KeyError, TypeError):
         return ""
@@ -445,8 +338,8 @@ def _copy_sidecars(src_dir: Path | None, bundle: Any, out: Path) -> None:
         return
     if src_dir is None or src_dir.resolve() == out.resolve():
         return
-    read_json(src_dir / "model.json")  # a malformed model.json is an error here, not a bad export folder later
-    for fname in ("model.json", "model.safetensors", "README.md"):
+    read_model_json(src_dir)  # a malformed model.json is an error here, not a bad export folder later
+    for fname in (META, WEIGHTS, CARD):
         if (src_dir / fname).is_file():
             with atomic_write(out / fname, "wb") as f, open(src_dir / fname, "rb") as src:
                 shutil.copyfileobj(src, f)

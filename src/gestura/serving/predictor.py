@@ -55,20 +55,21 @@ class ServicePredictor:
     def __init__(self, recognizer: Recognizer, *, name: str = "", engine: str = "") -> None:
         self.recognizer = recognizer
         self.name = name or str(recognizer.meta.get("name") or _arch_name(recognizer))
-        self.engine = engine or getattr(recognizer.options, "engine", "torch")
+        self.engine = engine or recognizer.options.engine_name
         self._sinks: list[Any] = []
         self._lock = threading.Lock()
 
     @classmethod
     def create(cls, source: Any, *, engine: str = "torch", num_threads: int = 1) -> ServicePredictor:
         """From an artifact folder (loaded with the given engine) or an existing `Recognizer`."""
-        from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+        from gestura.runtime.recognizer import BaseOptions, Recognizer, RecognizerOptions
 
         if isinstance(source, Recognizer):
             return cls(source)
         if not isinstance(source, (str, os.PathLike)):
             raise InputError(f"cannot serve a {type(source).__name__}: pass an artifact folder or a Recognizer")
-        rec = Recognizer.from_file(source, options=RecognizerOptions(engine=engine, num_threads=num_threads))
+        rec = Recognizer.from_file(source, options=RecognizerOptions(
+            base_options=BaseOptions(engine=engine, num_threads=num_threads)))
         return cls(rec, engine=engine)
 
     # ------------------------------------------------------------------ description
@@ -139,7 +140,7 @@ class ServiceStream:
         return self._push(dict(lf.streams), lf.t_ms)
 
     def _push(self, streams: dict[str, np.ndarray | None], t_ms: int) -> StreamResult:
-        pred = self.state.push(streams, t_ms / 1000.0)
+        pred = self.state.push(streams, timestamp_ms=t_ms)
         hand = any(streams.get(k) is not None for k in ("left_hand", "right_hand"))
         emitted = None
         d = pred.decision

@@ -151,6 +151,23 @@ class Checkpoint(Callback):
         }
 
 
+class PruningCallback(Callback):
+    """Report the validation objective to an Optuna trial after every epoch; prune when its pruner says so."""
+
+    def __init__(self, trial: Any, objective: str) -> None:
+        self.trial, self.objective = trial, objective
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        import optuna
+
+        value = state.metrics.get(self.objective)
+        if value is None:
+            return
+        self.trial.report(float(value), state.epoch)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned()
+
+
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a checkpoint with `weights_only=True`; a missing or corrupt file is a one-line `ModelFileError`."""
     p = Path(path)

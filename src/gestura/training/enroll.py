@@ -10,141 +10,58 @@ model is then fine-tuned briefly:
 with a replay set (up to `replay_per_class` windows per class from the data the artifact was trained on) mixed in
 so the old people are not forgotten. The decision thresholds can be re-tuned on a playback of the takes.
 
-`fit_clips` is also the stream trainer the issue-9 experiments and `scripts/build_default_model_real.py` use.
+`adapt` is `finetune` with these settings; `fit_clips` (a fresh model on labelled clips through `fit`) is the
+clip trainer of the presentation recipe and the stream experiments.
 """
 
 from __future__ import annotations
 
-import time
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
+from gestura.artifact import ModelBundle
 from gestura.errors import ConfigError, InputError
+from gestura.features.pipeline import FeaturePipeline
+from gestura.models import create_model
+from gestura.training.finetune import FinetuneConfig, finetune
+from gestura.training.trainer import FitConfig, FitData, FitResult, fit
 
 
-@dataclass
-class FitResult:
-    """A trained bundle plus how long it took and its training history rows."""
-
-    bundle: Any
-    seconds: float
-    history: list[dict[str, float]] = field(default_factory=list)
+CLIP_FIT = FitConfig(epochs=20, lr=2e-3, batch_size=64, class_weights=True)
+"""`fit_clips`' defaults: 20 epochs at 2e-3, class weights on (the stream windows are mostly `unknown`)."""
 
 
-def _loader(clips: Sequence[Any], pipeline: Any, labels: Sequence[str], window: int, batch_size: int,
-            shuffle: bool, augment: Any = None, seed: int = 0) -> Any:
-    from torch.utils.data import DataLoader
-
-    from gestura.data.dataset import WindowDataset, collate
-
-    ds = WindowDataset(clips, pipeline, labels, window, stride=max(1, window), augment=augment, seed=seed)
-    if len(ds) == 0:
-        raise InputError("no training windows with a known label")
-    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, collate_fn=collate, num_workers=0)
-
-
-def fit_clips(
-    clips: Sequence[Any],
-    labels: Sequence[str],
-    *,
-    model: str = "lstm",
-    model_params: dict[str, Any] | None = None,
-    pipeline: Any = None,
-    window: int = 30,
-    resample_fps: float | None = 30.0,
-    epochs: int = 20,
-    lr: float = 2e-3,
-    batch_size: int = 64,
-    seed: int = 0,
-    val_clips: Sequence[Any] | None = None,
-    augment: Any = None,
-    class_weights: bool = True,
-    init: Any = None,
-    stage_a_epochs: int = 0,
-    backbone_lr_mult: float = 0.1,
-    meta: dict[str, Any] | None = None,
-) -> FitResult:
-    """Train a bundle on labelled window clips `(window, J, C)` each; from scratch, or from `init` (a bundle).
-
-    With `init`, the backbone weights are copied and the head rows of shared labels kept; `stage_a_epochs` train
-    the head alone, then `epochs` train all with the backbone at `backbone_lr_mult` x `lr` (epochs=0: head only).
-    """
-    import torch
-
-    from gestura.artifact import ModelBundle
-    from gestura.features.pipeline import FeaturePipeline
-    from gestura.models import create_model
-    from gestura.training.config import OptimConfig, ScheduleConfig
-    from gestura.training.trainer import class_weights_from, fit
-
+def fit_clips(clips: Sequence[Any], labels: Sequence[str], *, model: str = "lstm",
+              model_params: dict[str, Any] | None = None, pipeline: Any = None, window: int = 30,
+              resample_fps: float | None = 30.0, val_clips: Sequence[Any] | None = None, augment: Any = None,
+              meta: dict[str, Any] | None = None, config: FitConfig = CLIP_FIT, **settings: Any) -> FitResult:
+    """Train a fresh bundle on labelled window clips `(window, J, C)` each through `fit`; `settings` replace
+    fields of `config` (e.g. `epochs=5, lr=1e-3, seed=1`). To start from a trained bundle, use `finetune`."""
     labels = [str(x) for x in labels]
     if not clips:
         raise InputError("fit_clips: no training clips")
-    torch.manual_seed(seed)
-    if init is not None:
-        pipeline, window = init.pipeline, int(init.window)
-        resample_fps = init.resample_fps
-        net = _copy_with_head(init, labels)
-    else:
-        pipeline = pipeline or FeaturePipeline("feature-schema-v1")
-        net = create_model(model, **{**(model_params or {}), "input_dim": pipeline.dim, "num_classes": len(labels)})
-    train = _loader(clips, pipeline, labels, window, batch_size, True, augment, seed)
-    val = _loader(val_clips, pipeline, labels, window, 256, False) if val_clips else None
-    weights = class_weights_from(train.dataset.targets, len(labels)) if class_weights else None
-    optim = OptimConfig(lr=lr, batch_size=batch_size, class_weights=class_weights)
-    rows: list[dict[str, float]] = []
-    t0 = time.perf_counter()
-    if init is not None and stage_a_epochs > 0:
-        for name, p in net.named_parameters():
-            p.requires_grad = name.startswith("head.")
-        hist = fit(net, train, val, optim, ScheduleConfig(epochs=stage_a_epochs, patience=stage_a_epochs),
-                   seed=seed, class_weights=weights, progress=False)
-        rows += [{**r, "stage": 0.0} for r in hist.rows]
-        for p in net.parameters():
-            p.requires_grad = True
-    if epochs > 0:
-        groups = None
-        if init is not None:
-            head = [p for n, p in net.named_parameters() if n.startswith("head.")]
-            body = [p for n, p in net.named_parameters() if not n.startswith("head.")]
-            groups = [{"params": body, "lr": lr * backbone_lr_mult}, {"params": head, "lr": lr}]
-        hist = fit(net, train, val, optim, ScheduleConfig(epochs=epochs, patience=max(4, epochs // 3)),
-                   seed=seed, class_weights=weights, param_groups=groups, progress=False,
-                   epoch_offset=stage_a_epochs)
-        rows += [{**r, "stage": 1.0} for r in hist.rows]
-    seconds = time.perf_counter() - t0
-    bundle = ModelBundle(model=net.eval(), pipeline=pipeline, labels=labels, window=window, stride=1,
-                         meta=dict(meta or {}), resample_fps=resample_fps)
-    return FitResult(bundle, seconds, rows)
+    config = _with_settings(config, settings)
+    pipeline = pipeline or FeaturePipeline("feature-schema-v1")
+    torch.manual_seed(config.seed)
+    net = create_model(model, **{**(model_params or {}), "input_dim": pipeline.dim, "num_classes": len(labels)})
+    data = FitData.from_clips(clips, pipeline, labels, window, val_clips=val_clips, augment=augment,
+                              seed=config.seed)
+    res = fit(net, data, config)
+    res.bundle = ModelBundle(model=net.eval(), pipeline=pipeline, labels=labels, window=window, stride=1,
+                             meta=dict(meta or {}), resample_fps=resample_fps)
+    return res
 
 
-def _copy_with_head(init: Any, labels: list[str]) -> Any:
-    """A copy of `init.model` whose output layer has one row per label; rows of labels `init` knows are kept."""
-    from gestura.models import create_model, model_config
-
-    arch = model_config(init.model)
-    net = create_model(arch["name"], **{**arch["params"], "num_classes": len(labels)})
-    old, new = init.model.state_dict(), net.state_dict()
-    rows = {lb: i for i, lb in enumerate(init.labels)}
-    n_old = len(init.labels)
-    for key, v in old.items():
-        if key not in new:
-            continue
-        out_layer = key.startswith("head.") and v.shape[:1] == (n_old,) and new[key].shape[:1] == (len(labels),)
-        if out_layer and v.shape[1:] == new[key].shape[1:]:
-            w = new[key].clone()
-            for j, lb in enumerate(labels):
-                if lb in rows:
-                    w[j] = v[rows[lb]]
-            new[key] = w
-        elif new[key].shape == v.shape:
-            new[key] = v.clone()
-    net.load_state_dict(new)
-    return net
+def _with_settings(config: FitConfig, settings: dict[str, Any]) -> FitConfig:
+    known = {f.name for f in dataclasses.fields(FitConfig)}
+    if unknown := sorted(set(settings) - known):
+        raise ConfigError(f"fit_clips: unknown setting(s) {unknown}; valid: {sorted(known)}")
+    return dataclasses.replace(config, **settings)
 
 
 def takes_from_stream(seq: Any, k: int, cfg: Any = None, rng: np.random.Generator | None = None,
@@ -205,13 +122,17 @@ def adapt(
     """Fine-tune `bundle` on the user's takes plus replay (`mode` "head": stage A only; "full": A then B)."""
     if mode not in ("head", "full"):
         raise InputError(f"enrol mode must be head|full, got {mode!r}")
-    clips = list(takes) + list(replay)
     labels = list(bundle.labels)
     if unknown := sorted({str(c.label) for c in takes} - set(labels)):
         labels += unknown
-    return fit_clips(clips, labels, init=bundle, stage_a_epochs=stage_a_epochs,
-                     epochs=0 if mode == "head" else epochs, lr=lr, backbone_lr_mult=backbone_lr_mult, seed=seed,
-                     meta={**bundle.meta, "enrolled": {"takes": len(takes), "replay": len(replay), "mode": mode}})
+    data = FitData.from_clips(takes, bundle.pipeline, labels, int(bundle.window), replay=replay, seed=seed)
+    config = FinetuneConfig(fit=dataclasses.replace(CLIP_FIT, epochs=0 if mode == "head" else epochs, lr=lr,
+                                                    seed=seed),
+                            stage_a_epochs=stage_a_epochs, backbone_lr_mult=backbone_lr_mult)
+    res = finetune(bundle, data, config)
+    res.bundle.stride = 1
+    res.bundle.meta["enrolled"] = {"takes": len(takes), "replay": len(replay), "mode": mode}
+    return res
 
 
 def enroll(
@@ -233,7 +154,6 @@ def enroll(
     `source` as a landmark dataset folder or `.npz` with frame labels (e.g. a recorded prompt session) is used
     directly; `webcam`/a video file is recorded with prompts on the console first (needs MediaPipe).
     """
-    from gestura.artifact import ModelBundle
     from gestura.data.streams import StreamWindowConfig, cut_dataset_windows
 
     check_enrol_out(artifact, out, overwrite=overwrite)

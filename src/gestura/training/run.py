@@ -17,11 +17,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from torch.utils.data import DataLoader
 
+from gestura.artifact import ModelBundle
+from gestura.data.dataset import collate
 from gestura.errors import ConfigError, InputError
+from gestura.evaluation.metrics import evaluate
+from gestura.evaluation.plots import plot_confusion, plot_curves
 from gestura.io import read_json, write_json
+from gestura.models import create_model
+from gestura.training import distributed as D
+from gestura.training.callbacks import Callback, Checkpoint, CSVLogger, EarlyStopping, PruningCallback
 from gestura.training.config import TrainConfig, save_config
 from gestura.training.run_folder import check_run_dir, open_run_dir, planned_run_dir, run_fingerprint
+from gestura.training.trainer import FitConfig, FitData, fit, predict_loader
+from gestura.training.transfer import transfer_fit
 
 BASELINES = ("logreg", "knn")
 
@@ -180,14 +191,6 @@ def _seq_labels(seq: Any) -> set[str]:
     return set() if seq.frame_labels is None else {str(x) for x in np.unique(seq.frame_labels)}
 
 
-def _loader(ds: Any, batch_size: int, shuffle: bool) -> Any:
-    from torch.utils.data import DataLoader
-
-    from gestura.data.dataset import collate
-
-    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, collate_fn=collate, num_workers=0)
-
-
 def run_title(run_dir: Path, cfg: TrainConfig) -> str:
     """A plot title naming the run (its folder's name, not a path), the model and the data set."""
     data = Path(str(cfg.data.path)).name if cfg.data.path else "?"
@@ -196,17 +199,6 @@ def run_title(run_dir: Path, cfg: TrainConfig) -> str:
 
 def train_run(cfg: TrainConfig, trial: Any = None) -> Path:
     """Run one training job end to end; returns the run folder."""
-    import torch
-
-    from gestura.artifact import ModelBundle
-    from gestura.evaluation.metrics import evaluate
-    from gestura.evaluation.plots import plot_confusion, plot_curves
-    from gestura.models import create_model
-    from gestura.training.callbacks import Checkpoint, CSVLogger, EarlyStopping
-    from gestura.training.trainer import class_weights_from, fit, predict_loader
-
-    from gestura.training import distributed as D
-
     ctx = D.DistContext()
     if cfg.distributed:
         if not cfg.out_dir or cfg.transfer.init_from or cfg.model.name in BASELINES:
@@ -233,35 +225,24 @@ def train_run(cfg: TrainConfig, trial: Any = None) -> Path:
         (run_dir / "plots").mkdir(parents=True, exist_ok=True)
     if cfg.model.name in BASELINES:
         return _baseline_run(cfg, prep, run_dir)
-    extra_fit: dict[str, Any] = {}
+    pruning: tuple[Callback, ...] = (PruningCallback(trial, cfg.tune.objective),) if trial is not None else ()
     t0 = time.perf_counter()
     if cfg.transfer.init_from:
-        from gestura.training.transfer import transfer_fit
-
-        model, history, _ = transfer_fit(prep, cfg, run_dir, trial=trial)
+        model, history, _ = transfer_fit(prep, cfg, run_dir, callbacks=pruning)
         k = len(prep.labels)
     else:
         ckpt_dir = run_dir / "checkpoints"
         early = EarlyStopping(cfg.schedule.patience)
-        cbs: list[Any] = [early, CSVLogger(run_dir / "metrics.csv")]
-        if trial is not None:
-            from gestura.training.tune import PruningCallback
-
-            cbs.append(PruningCallback(trial, cfg.tune.objective))
-        cbs.append(Checkpoint(ckpt_dir, callbacks=[early]))
-        if cfg.optim.class_weights:
-            extra_fit["class_weights"] = class_weights_from(prep.train.targets, k)
-        resume = ckpt_dir / "last.pt" if cfg.resume else None
-        history = fit(model, _loader(prep.train, cfg.optim.batch_size, True),
-                      _loader(prep.val, 256, False) if prep.val is not None else None, cfg.optim, cfg.schedule,
-                      cbs, seed=cfg.seed, resume_from=resume, progress=cfg.progress, ctx=ctx,
-                      precision=cfg.optim.precision, accum_steps=cfg.optim.accum_steps, **extra_fit)
+        cbs = (early, CSVLogger(run_dir / "metrics.csv"), *pruning, Checkpoint(ckpt_dir, callbacks=[early]))
+        resume = str(ckpt_dir / "last.pt") if cfg.resume else None
+        history = fit(model, FitData(prep.train, prep.val, labels=prep.labels, collate=collate),
+                      FitConfig.from_train_config(cfg, cbs, resume_from=resume), ctx=ctx).history
     train_seconds = time.perf_counter() - t0
     if ctx.distributed:
         D.cleanup()
         if not ctx.is_main:
             return run_dir  # rank 0 alone evaluates and writes metrics, plots and the artifact
-    proba, y = predict_loader(model, _loader(prep.test, 256, False))
+    proba, y = predict_loader(model, DataLoader(prep.test, batch_size=256, collate_fn=collate))
     subjects = [prep.test.sequences[i].subject for i in prep.test.sequence_index]
     report = evaluate(y, proba, prep.labels, subjects=subjects if any(subjects) else None,
                       n_skipped=prep.test.n_skipped)
@@ -303,9 +284,6 @@ def _summary(cfg: TrainConfig, prep: Prepared, report: dict[str, Any], seconds: 
 
 def _baseline_run(cfg: TrainConfig, prep: Prepared, run_dir: Path) -> Path:
     from gestura.evaluation.baselines import fit_baseline
-    from gestura.evaluation.metrics import evaluate
-    from gestura.evaluation.plots import plot_confusion
-
     t0 = time.perf_counter()
     xtr, mtr, ytr = prep.train.arrays()
     xte, mte, yte = prep.test.arrays()

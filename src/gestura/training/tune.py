@@ -13,25 +13,9 @@ from typing import Any
 
 from gestura.errors import ConfigError
 from gestura.io import write_json
-from gestura.training.callbacks import Callback, TrainState
 from gestura.training.config import TrainConfig, _validate, apply_override
-
-
-class PruningCallback(Callback):
-    """Report the validation objective to Optuna after every epoch; prune when the pruner says so."""
-
-    def __init__(self, trial: Any, objective: str) -> None:
-        self.trial, self.objective = trial, objective
-
-    def on_epoch_end(self, state: TrainState) -> None:
-        import optuna
-
-        value = state.metrics.get(self.objective)
-        if value is None:
-            return
-        self.trial.report(float(value), state.epoch)
-        if self.trial.should_prune():
-            raise optuna.TrialPruned()
+from gestura.training.run import make_run_dir, prepare, read_metrics, train_run
+from gestura.training.study import load_or_create_study, optimize_shared
 
 
 def sample(trial: Any, cfg: TrainConfig) -> dict[str, Any]:
@@ -64,9 +48,6 @@ def trial_config(cfg: TrainConfig, values: dict[str, Any], out_dir: Path) -> Tra
 def tune_run(cfg: TrainConfig) -> dict[str, Any]:
     """Run the study; returns `{"value", "params", "dir", "trials"}` and writes `best.json` in the study folder."""
     import optuna
-
-    from gestura.training.run import make_run_dir, prepare, read_metrics, train_run
-    from gestura.training.study import load_or_create_study, optimize_shared
 
     base = make_run_dir(cfg.model_copy(update={"name": f"tune-{cfg.name}"}))
     prepare(cfg)  # every input error before the first trial

@@ -1,9 +1,8 @@
 """Train-all-variations: the SCA-STGCN family (and sequence baselines) on one split, tabulated.
 
-A small, self-contained loop (AdamW, label smoothing, light joint-space augmentation, best-epoch selection by
-accuracy, loss, F1 or PR-AUC on a validation split) that also feeds signer ids to `model.aux_loss`, which
-`gestura.training.trainer.fit` does not do yet. Used by `gestura train-variations` and
-`scripts/results_issue6.sh`.
+Trained by `gestura.training.trainer.fit` (AdamW, one-cycle schedule, label smoothing, light joint-space
+augmentation, signer ids fed to `model.aux_loss`, best-epoch selection by accuracy, loss, F1 or PR-AUC on a
+validation split). Used by `gestura train-variations`.
 
 Variations (`VARIATIONS`): `basic` (sca_stgcn, no signer conditioning), `binary` (signing vs not signing),
 `pseudo_signer` (adversarial head on K-means pseudo signers), `adversarial` (on real `recorded_by` ids), `supcon`,
@@ -12,15 +11,21 @@ Variations (`VARIATIONS`): `basic` (sca_stgcn, no signer conditioning), `binary`
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
 
 from gestura.errors import ConfigError, InputError
+from gestura.evaluation.detection import SELECTION_METRICS
+from gestura.models import create_model
+from gestura.training.signer_losses import total_loss
+from gestura.training.trainer import FitConfig, FitData, fit
 
 NEGATIVE_LABEL = "-"
 
@@ -197,61 +202,56 @@ def score(y: np.ndarray, proba: np.ndarray, labels: Sequence[str]) -> dict[str, 
 
 def train_model(name: str, params: dict[str, Any], arr: SignArrays, tr: np.ndarray, va: np.ndarray,
                 settings: RunSettings, signers: np.ndarray | None = None) -> TrainedModel:
-    """Train a registered model on `arr[tr]`, keep the best epoch on `arr[va]` by `settings.select_by`."""
-    import copy
-
-    import torch
-    import torch.nn.functional as F
-
-    from gestura.evaluation.detection import select_best
-    from gestura.models import create_model
-    from gestura.training.signer_losses import total_loss
-
+    """Train a registered model on `arr[tr]` through `fit` (one-cycle schedule, joint-space augmentation, signer
+    ids to the model's auxiliary loss); keep the best epoch on `arr[va]` by `settings.select_by`."""
     torch.set_num_threads(settings.threads)
     torch.manual_seed(settings.seed)
     gen = torch.Generator().manual_seed(settings.seed)
-    k = len(arr.labels)
-    model = create_model(name, input_dim=arr.X.shape[2], num_classes=k, **params)
-    opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    steps = settings.epochs * max(1, int(np.ceil(len(tr) / settings.batch_size)))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=settings.lr, total_steps=steps, pct_start=0.15)
-    X, M, Y = torch.from_numpy(arr.X), torch.from_numpy(arr.M), torch.from_numpy(arr.y)
-    S = None if signers is None else torch.from_numpy(np.asarray(signers, np.int64))
+    model = create_model(name, input_dim=arr.X.shape[2], num_classes=len(arr.labels), **params)
+    S = torch.zeros(len(arr.y), dtype=torch.int64) if signers is None else torch.from_numpy(
+        np.asarray(signers, np.int64))
+    items = TensorDataset(*(t[torch.from_numpy(tr)] for t in (torch.from_numpy(arr.X), torch.from_numpy(arr.M),
+                                                              torch.from_numpy(arr.y), S)))
+    train = DataLoader(items, batch_size=settings.batch_size, shuffle=True, generator=gen)
+    augment = settings.augment and arr.schema.startswith("joints-")
 
     def criterion(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(logits, y, label_smoothing=settings.label_smoothing)
 
-    history, states = [], []
-    t0 = time.time()
-    for _ in range(settings.epochs):
-        model.train()
-        order = torch.from_numpy(tr)[torch.randperm(len(tr), generator=gen)]
-        total, n = 0.0, 0
-        for i in range(0, len(order), settings.batch_size):
-            bi = order[i:i + settings.batch_size]
-            if len(bi) < 2:
-                continue
-            x, m = X[bi], M[bi]
-            if settings.augment and arr.schema.startswith("joints-"):
-                x = augment_joints(x, m, gen)
-            logits = model(x, m)
-            loss = total_loss(model, logits, Y[bi], criterion, None if S is None else S[bi])
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            total, n = total + float(loss.detach()) * len(bi), n + len(bi)
-        row = {"train_loss": total / max(n, 1)}
-        if len(va):
-            row.update(score(arr.y[va], predict_proba(model, arr.X[va], arr.M[va]), arr.labels))
-        history.append(row)
-        states.append(copy.deepcopy(model.state_dict()))
-    best = select_best(history, settings.select_by) if len(va) and settings.select_by in history[-1] \
-        else len(history) - 1
-    model.load_state_dict(states[best])
+    def loss(net: Any, batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]] | None:
+        x, m, y, s = batch
+        if len(y) < 2:
+            return None
+        if augment:
+            x = augment_joints(x, m, gen)
+        return total_loss(model, net(x, m), y, criterion, None if signers is None else s), {}
+
+    select = _selection(settings.select_by, arr, va)
+    validate = (lambda net: score(arr.y[va], predict_proba(net, arr.X[va], arr.M[va]), arr.labels)) if len(va) \
+        else None
+    config = FitConfig(epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size,
+                       weight_decay=settings.weight_decay, label_smoothing=settings.label_smoothing, grad_clip=1.0,
+                       schedule="onecycle", warmup=0.15, monitor=select or "train_loss",
+                       restore_best=select is not None, seed=settings.seed)
+    res = fit(model, FitData(train, labels=list(arr.labels), loss=loss, validate=validate), config)
     model.eval()
-    return TrainedModel(model, history, best, time.time() - t0, list(arr.labels))
+    best = res.history.best_epoch - 1 if select is not None else len(res.history.rows) - 1
+    return TrainedModel(model, res.history.rows, best, res.seconds, list(arr.labels))
+
+
+def _selection(select_by: str, arr: SignArrays, va: np.ndarray) -> str | None:
+    """The validation metric that picks the best epoch, or None (keep the last epoch) when `va` cannot give it."""
+    if select_by not in SELECTION_METRICS:
+        raise ConfigError(f"selection metric {select_by!r} unknown; choose from {sorted(SELECTION_METRICS)}")
+    if not len(va):
+        return None
+    if select_by == "pr_auc":
+        if NEGATIVE_LABEL not in arr.labels:
+            return None
+        signing = arr.y[va] != arr.labels.index(NEGATIVE_LABEL)
+        if signing.all() or not signing.any():
+            return None
+    return select_by
 
 
 def binarize(arr: SignArrays, negative: str = NEGATIVE_LABEL) -> SignArrays:

@@ -1,4 +1,4 @@
-"""The landmark CNN as a selectable backend: the shared factory, `extract --backend cnn`, the Recognizer option
+"""The landmark CNN as a selectable backend: the shared factory, `extract --landmarks cnn`, the Recognizer option
 and `live --landmarks cnn`, on a tiny untrained model and a generated video (MediaPipe's detector faked)."""
 
 from __future__ import annotations
@@ -161,10 +161,10 @@ def test_live_runs_on_the_cnn_backend(model_dir, video, tmp_path, fake_mediapipe
 def test_cli_backend_errors_are_one_line(model_dir, video, tmp_path):
     runner = CliRunner()
     cases = [
-        (["extract", str(video), "--out", str(tmp_path / "o"), "--backend", "cnn"], "no landmark CNN ships"),
-        (["extract", str(video), "--out", str(tmp_path / "o"), "--backend", "cnn", "--holistic",
+        (["extract", str(video), "--out", str(tmp_path / "o"), "--landmarks", "cnn"], "no landmark CNN ships"),
+        (["extract", str(video), "--out", str(tmp_path / "o"), "--landmarks", "cnn", "--holistic",
           "--landmark-model", str(model_dir)], "--holistic"),
-        (["extract", str(video), "--out", str(tmp_path / "o"), "--backend", "yolo"], "mediapipe|cnn"),
+        (["extract", str(video), "--out", str(tmp_path / "o"), "--landmarks", "yolo"], "mediapipe|cnn"),
         (["live", "--source", str(video), "--landmarks", "cnn"], "train one: gestura landmarks dataset"),
         (["live", "--source", str(video), "--landmarks", "cnn", "--landmark-model", str(tmp_path)], "model.json"),
     ]

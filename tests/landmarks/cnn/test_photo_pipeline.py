@@ -34,7 +34,7 @@ def photo_folder(shared_datasets, tmp_path_factory) -> Path:
 def test_photos_to_teacher_dataset_training_and_evaluation(photo_folder, tmp_path):
     from gestura.landmarks.cnn.evaluate import evaluate_landmark_model
     from gestura.landmarks.cnn.teacher import build_teacher_dataset, read_crops, summarize_teacher_rows
-    from gestura.landmarks.cnn.train import train_landmark_model
+    from gestura.training.landmark_cnn import train_landmark_model
 
     data = tmp_path / "data"
     rows = build_teacher_dataset(photo_folder, data, crop_size=64, max_hands=1, progress=False)

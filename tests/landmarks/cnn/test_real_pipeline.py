@@ -42,7 +42,7 @@ def test_tiny_training_run_evaluates_and_tracks(teacher_dir, shared_datasets, tm
     from gestura.landmarks.backend import LandmarkBackend
     from gestura.landmarks.cnn.evaluate import evaluate_landmark_model
     from gestura.landmarks.cnn.tracker import CnnHandBackend
-    from gestura.landmarks.cnn.train import train_landmark_model
+    from gestura.training.landmark_cnn import train_landmark_model
 
     out, _ = teacher_dir
     s = train_landmark_model(out, tmp_path / "model", arch="mobilenetv3_small_050_hand", width=0.25, input_size=64,

@@ -13,6 +13,7 @@ const ICONS = {
   "rotate-left": '<path d="M36 30a13 13 0 11-2-14"/><path d="M36 8v9h-9"/>',
   "rotate-right": '<path d="M12 30a13 13 0 102-14"/><path d="M12 8v9h9"/>',
   "hand": '<circle cx="24" cy="24" r="14"/>',
+  "done": '<path d="M9 25l10 10L39 13"/>',
 };
 function iconSvg(name) {
   return '<svg viewBox="0 0 48 48" fill="none" stroke="#fff" stroke-width="3.5" stroke-linecap="round" ' +

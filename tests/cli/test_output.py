@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from gestura import __version__
 from gestura.cli import app
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def _gestura(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

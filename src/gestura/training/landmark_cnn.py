@@ -1,18 +1,17 @@
-"""Training of the landmark CNN on a teacher dataset (`gestura landmarks train`).
+"""Training of the landmark CNN on a teacher dataset (`gestura landmarks train`) through `fit`.
 
-`gestura.training.trainer.fit` is built for sequence classifiers (batches `(x, mask, y)`, cross-entropy,
-accuracy/F1 monitoring), so this is a small loop in the same style: AdamW, cosine schedule with warm-up,
-gradient clipping, early stopping on held-out error, best weights kept, a CSV log, a safetensors + JSON artifact.
-Held-out data are whole groups (videos, or photo folders) from the manifest, never frames of a training video.
-Two kinds: `val` groups pick the epoch (best weights, early stopping); `held_out` groups are the test set, only
-evaluated at the end, so the reported error was not used to choose anything.
+The model, teacher, losses and tracker live in `gestura.landmarks.cnn`; this module gives the one training loop
+(`gestura.training.trainer.fit`) the crops, the landmark loss (wing + presence) and the validation error: AdamW,
+cosine schedule with warm-up, gradient clipping, early stopping on validation error, best weights kept, a CSV log,
+a safetensors + JSON artifact. Held-out data are whole groups (videos, or photo folders) from the manifest, never
+frames of a training video. Two kinds: `val` groups pick the epoch (best weights, early stopping); `held_out`
+groups are the test set, only evaluated at the end, so the reported error was not used to choose anything.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 import sys
 import time
@@ -26,11 +25,14 @@ from torch.utils.data import DataLoader, Dataset
 
 from gestura.errors import ConfigError, InputError
 from gestura.io import write_text
+from gestura.landmarks.cnn import create_landmark_model
 from gestura.landmarks.cnn.augment import CropAugment, augment_crop
 from gestura.landmarks.cnn.evaluate import evaluate_landmark_model
-from gestura.landmarks.cnn.heads import count_parameters, save_landmark_model
+from gestura.landmarks.cnn.heads import count_parameters, load_landmark_model, save_landmark_model
 from gestura.landmarks.cnn.losses import landmark_loss
 from gestura.landmarks.cnn.teacher import read_crops, read_manifest
+from gestura.training.callbacks import Callback, EarlyStopping, TrainState
+from gestura.training.trainer import FitConfig, FitData, fit
 
 
 class CropDataset(Dataset):
@@ -94,12 +96,8 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
     """Train on every group but `held_out` and `val`, keep the weights with the lowest error on `val` (the last
     weights when there is no `val`), write the model to `out_dir` and return a summary (history, a report on
     `val`, and a report on the `held_out` test groups, which choose nothing).
-    `max_minutes` > 0 stops after the epoch that passes that budget, and the cosine schedule then follows
-    whichever runs out first, steps or minutes. `init` starts from a saved model folder
+    `max_minutes` > 0 stops after the epoch that passes that budget. `init` starts from a saved model folder
     (fine-tuning, e.g. on a user's own recordings; its width and input size win)."""
-    from gestura.landmarks.cnn import create_landmark_model
-    from gestura.landmarks.cnn.heads import load_landmark_model
-
     torch.set_num_threads(max(1, threads))
     torch.manual_seed(seed)
     overrides = {k: v for k, v in (("width", width), ("input_size", input_size)) if v is not None}
@@ -112,69 +110,39 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
     train_ds = CropDataset(data_dir, train_ids, model.input_size, augment, seed)
     loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True, drop_last=len(train_ds) > batch_size,
                         generator=torch.Generator().manual_seed(seed))
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    total_steps = max(1, epochs * len(loader))
-    warm = min(100, total_steps // 10)
-    t_start = time.perf_counter()
+    reports: list[dict[str, Any]] = []
 
-    def done(step: int) -> float:
-        """Share of the schedule used: by steps, or by wall time when `max_minutes` is the tighter budget (so the
-        learning rate still anneals on a busy machine where the epochs do not all fit)."""
-        frac = min(step, total_steps) / total_steps
-        if max_minutes:
-            frac = max(frac, min(1.0, (time.perf_counter() - t_start) / (60 * max_minutes)))
-        return frac
+    def loss(net: Any, batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        x, lm, vis, has = batch
+        pred, logits = net(x)
+        value, parts = landmark_loss(pred, logits, lm, vis, has)
+        return value, {"wing": parts["wing"], "bce": parts["bce"]}
 
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(warm, 1)) * 0.5 * (
-        1 + math.cos(math.pi * done(s))))
-    history: list[dict[str, float]] = []
-    best, best_state, best_epoch, val_report, bad = math.inf, None, 0, None, 0
-    for epoch in range(epochs):
-        t0 = time.perf_counter()
-        train_ds.set_epoch(epoch)
-        model.train()
-        sums = {"loss": 0.0, "wing": 0.0, "bce": 0.0}
-        n = 0
-        for x, lm, vis, has in loader:
-            pred, logits = model(x)
-            loss, parts = landmark_loss(pred, logits, lm, vis, has)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            opt.step()
-            sched.step()
-            sums["loss"] += float(loss.detach()) * len(x)
-            sums["wing"] += parts["wing"] * len(x)
-            sums["bce"] += parts["bce"] * len(x)
-            n += len(x)
-        row = {"epoch": epoch + 1, **{f"train_{k}": v / max(n, 1) for k, v in sums.items()},
-               "lr": float(opt.param_groups[0]["lr"])}
-        model.eval()
-        if val:
-            rep = evaluate_landmark_model(model, data_dir, list(val))["overall"]
-            row.update({"val_err_box": rep["err_box"], "val_pck_0.1": rep["pck_0.1"]})
-            if rep["err_box"] < best - 1e-6:
-                best, best_epoch, val_report, bad = rep["err_box"], epoch + 1, rep, 0
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                bad += 1
-        else:
-            best_epoch = epoch + 1
-        row["seconds"] = time.perf_counter() - t0
-        history.append(row)
-        if progress:
-            print(" ".join(f"{k}={v:.4g}" for k, v in row.items()), file=sys.stderr, flush=True)
-        if bad >= patience or (max_minutes and time.perf_counter() - t_start > 60 * max_minutes):
-            break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    def validate(net: Any) -> dict[str, float]:
+        net.eval()
+        rep = evaluate_landmark_model(net, data_dir, list(val))["overall"]
+        reports.append(rep)
+        return {"val_err_box": rep["err_box"], "val_pck_0.1": rep["pck_0.1"]}
+
+    callbacks: list[Callback] = [EarlyStopping(patience)] if val else []
+    if max_minutes:
+        callbacks.append(TimeBudget(max_minutes))
+    if progress:
+        callbacks.append(PrintRows())
+    config = FitConfig(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, grad_clip=grad_clip,
+                       schedule="cosine", warmup=0.1, monitor="val_err_box", restore_best=bool(val),
+                       callbacks=tuple(callbacks), seed=seed)
+    res = fit(model, FitData(loader, loss=loss, validate=validate if val else None), config)
+    history = res.history.rows
+    best_epoch = res.history.best_epoch if val else len(history)
+    val_report = reports[best_epoch - 1] if val else None
     model.eval()
     out = Path(out_dir)
     report = evaluate_landmark_model(model, data_dir, list(held_out)) if held_out else None
     summary = {"arch": arch, "parameters": count_parameters(model), "train_groups":
                sorted({r["group"] for r in rows if r["source_id"] in train_ids}), "held_out": list(held_out),
                "val": list(val), "n_train_crops": len(train_ds), "epochs_run": len(history),
-               "best_epoch": best_epoch, "seconds": time.perf_counter() - t_start, "val_report": val_report,
+               "best_epoch": best_epoch, "seconds": res.seconds, "val_report": val_report,
                "held_out_report": report["overall"] if report else None}
     save_landmark_model(model, out, **{k: v for k, v in summary.items() if k != "seconds"})
     buf = io.StringIO()
@@ -184,3 +152,25 @@ def train_landmark_model(data_dir: str | os.PathLike[str], out_dir: str | os.Pat
     w.writerows(history)
     write_text(out / "train_log.csv", buf.getvalue())
     return {**summary, "history": history, "model_dir": str(out)}
+
+
+class TimeBudget(Callback):
+    """Stop after the epoch that passes `minutes` of training."""
+
+    def __init__(self, minutes: float) -> None:
+        self.minutes = float(minutes)
+        self.t0 = time.perf_counter()
+
+    def on_train_begin(self, state: TrainState) -> None:
+        self.t0 = time.perf_counter()
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        if time.perf_counter() - self.t0 > 60 * self.minutes:
+            state.stop = True
+
+
+class PrintRows(Callback):
+    """One `key=value` line per epoch on stderr (also when stderr is not a terminal)."""
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        print(" ".join(f"{k}={v:.4g}" for k, v in state.metrics.items()), file=sys.stderr, flush=True)

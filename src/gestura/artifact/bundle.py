@@ -1,9 +1,11 @@
-"""The model artifact: `model.safetensors` + `model.json` (+ a `README.md` model card), loaded without pickle.
+"""`ModelBundle`: a trained torch model with its feature recipe, saved as `model.safetensors` + `model.json`
+(+ a `README.md` model card) and loaded without pickle.
 
-`model.json` holds everything needed to rebuild the model and its input: the registered architecture name and
-parameters, labels, the feature pipeline (schema id + params), window/stride, per-class thresholds, training
-metrics, the gestura version and the SHA-256 of the weights file, so a truncated or tampered file is caught
-before any tensor is used. The runtime and the server load artifacts only through `ModelBundle.load`.
+`save` writes the weights and `model.json` atomically and records the weights' SHA-256; `load` reads `model.json`
+through the one parser (`gestura.artifact.spec.load_spec`), refuses weights whose checksum differs (a truncated
+or tampered file) before any tensor is used, checks every parameter shape on torch's `meta` device and only then
+allocates the model. torch is imported inside the functions that need it, so the spec and the ONNX engine stay
+torch-free.
 """
 
 from __future__ import annotations
@@ -19,14 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from gestura.errors import ConfigError, GesturaError, InputError, ModelFileError, SchemaError
-from gestura.io import atomic_write, read_json, write_json, write_text
-
-FORMAT = "gestura-model"
-FORMAT_VERSION = 1
-WEIGHTS = "model.safetensors"
-META = "model.json"
-CARD = "README.md"
+from gestura.artifact.onnx import ONNX_FILE, REPORT_FILE
+from gestura.artifact.spec import CARD, FORMAT, FORMAT_VERSION, META, WEIGHTS, ArtifactSpec, folder_of, load_spec
+from gestura.errors import ConfigError, ModelFileError, SchemaError
+from gestura.io import atomic_write, write_json, write_text
+from gestura.model_card import render_model_card
 
 
 @dataclass
@@ -93,6 +92,11 @@ class ModelBundle:
         return torch.from_numpy(x), mt
 
     @property
+    def spec(self) -> ArtifactSpec:
+        """Everything but the weights (what the runtime reads)."""
+        return ArtifactSpec.from_bundle(self)
+
+    @property
     def input_dim(self) -> int:
         return int(self.pipeline.dim)
 
@@ -140,35 +144,20 @@ class ModelBundle:
         doc = self.to_json(sha)
         write_json(d / META, doc)
         if card:
-            from gestura.model_card import render_model_card
-
             write_text(d / CARD, render_model_card(doc))
         return d
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> ModelBundle:
         """Rebuild a bundle from a folder (or its `model.json`); every failure is one `ModelFileError` line."""
-        d = Path(directory)
-        if d.is_file():
-            d = d.parent
+        d = folder_of(directory)
         meta_path, weights_path = d / META, d / WEIGHTS
         for p in (meta_path, weights_path):
             if not p.is_file():
                 raise ModelFileError(f"{p}: file not found (a model folder holds {META} and {WEIGHTS})")
-        try:
-            doc = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ModelFileError(f"{meta_path}: not valid JSON ({err})") from None
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise ModelFileError(f"{meta_path}: not a gestura model file")
-        if doc.get("format_version") != FORMAT_VERSION:
-            raise ModelFileError(f"{meta_path}: unsupported format_version {doc.get('format_version')!r} "
-                                 f"(this gestura reads {FORMAT_VERSION})")
-        spec = parse_model_doc(meta_path, doc)
-        arch, labels, feats, window = spec["architecture"], spec["labels"], spec["features"], spec["window"]
-        expected_sha = spec["sha256"]
+        spec = load_spec(d)
         blob = weights_path.read_bytes()
-        if expected_sha and hashlib.sha256(blob).hexdigest() != expected_sha:
+        if spec.weights_sha256 and hashlib.sha256(blob).hexdigest() != spec.weights_sha256:
             raise ModelFileError(f"{weights_path}: checksum mismatch (file truncated or modified)")
         try:
             from safetensors.torch import load as st_load
@@ -176,78 +165,22 @@ class ModelBundle:
             state = st_load(blob)
         except Exception as err:  # safetensors raises its own SafetensorError
             raise ModelFileError(f"{weights_path}: not a readable safetensors file ({err})") from None
-        pipeline = _load_pipeline(meta_path, feats)
-        model = _build_model(meta_path, arch, state)
-        in_dim = int(getattr(model.cfg, "input_dim", pipeline.dim))
-        if in_dim != int(pipeline.dim) or int(feats.get("dim", pipeline.dim)) != int(pipeline.dim):
-            raise ModelFileError(f"{meta_path}: feature schema {feats.get('schema')!r} gives {pipeline.dim} "
+        model = _build_model(meta_path, spec.architecture, state)
+        in_dim = int(getattr(model.cfg, "input_dim", spec.pipeline.dim))
+        if in_dim != int(spec.pipeline.dim):
+            raise ModelFileError(f"{meta_path}: feature schema {spec.pipeline.schema!r} gives {spec.pipeline.dim} "
                                  f"features but the model expects {in_dim}")
-        n_out = getattr(model.cfg, "num_classes", len(labels))
-        if int(n_out) != len(labels):
-            raise ModelFileError(f"{meta_path}: {len(labels)} labels but the model has {n_out} outputs")
-        return cls(model=model.eval(), pipeline=pipeline, labels=labels, window=window, stride=spec["stride"],
-                   thresholds=spec["thresholds"], meta=spec["meta"], resample_fps=spec["resample_fps"])
-
-
-def parse_model_doc(meta_path: Path, doc: dict[str, Any]) -> dict[str, Any]:
-    """Check every field of a `model.json` document against its type and `gestura.limits` bound before anything
-    is built; returns the parsed fields. Each problem is one `ModelFileError` naming the file, field and bound."""
-    from gestura.limits import MAX_ARCH_INT, check_fps, check_number, check_window
-
-    def bad(msg: str) -> ModelFileError:
-        return ModelFileError(f"{meta_path}: {msg}")
-
-    try:
-        arch, raw_labels, feats = doc["architecture"], doc["labels"], doc["features"]
-        expected_sha = doc["weights"]["sha256"]
-    except (KeyError, TypeError) as err:
-        raise bad(f"missing or bad field {err}") from None
-    if not isinstance(raw_labels, list) or not raw_labels or len(raw_labels) > MAX_ARCH_INT:
-        raise bad(f"labels: expected a list of 1 to {MAX_ARCH_INT} names")
-    if not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in raw_labels):
-        raise bad("labels: every label must be a string")
-    labels = [str(x) for x in raw_labels]
-    if not isinstance(arch, dict) or not isinstance(arch.get("name"), str) or \
-            not isinstance(arch.get("params", {}), dict):
-        raise bad("architecture: expected {name: str, params: {...}}")
-    if not isinstance(feats, dict) or not isinstance(feats.get("pipeline"), dict):
-        raise bad("features: expected {schema, dim, pipeline: {...}}")
-    if "dim" in feats:
-        check_number(feats["dim"], f"{meta_path}: features.dim", low=1, high=MAX_ARCH_INT, integer=True,
-                     error=ModelFileError)
-    if not isinstance(expected_sha, str):
-        raise bad("weights.sha256: expected a hex string")
-    for key, value in arch.get("params", {}).items():
-        for i, v in enumerate(value if isinstance(value, list) else [value]):
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                where = f"architecture.params.{key}" + (f"[{i}]" if isinstance(value, list) else "")
-                check_number(v, where, low=0 if isinstance(v, int) else None,
-                             high=MAX_ARCH_INT if isinstance(v, int) else None, error=ModelFileError)
-                if isinstance(v, float) and abs(v) > MAX_ARCH_INT:
-                    raise bad(f"{where}: {v:g} is out of bounds (must be a whole number <= {MAX_ARCH_INT})")
-    try:
-        window = check_window(doc.get("window"), "window", ModelFileError)
-        stride = check_window(doc.get("stride", 1), "stride", ModelFileError)
-        fps = doc.get("resample_fps")
-        resample_fps = None if fps is None else check_fps(fps, "resample_fps", ModelFileError)
-        thresholds = doc.get("thresholds") or {}
-        if not isinstance(thresholds, dict):
-            raise ModelFileError("thresholds: expected a mapping label -> number")
-        thresholds = {str(k): float(check_number(v, f"thresholds.{k}", low=0, high=1, error=ModelFileError))
-                      for k, v in thresholds.items()}
-    except ModelFileError as err:
-        raise bad(str(err)) from None
-    meta = doc.get("meta") or {}
-    if not isinstance(meta, dict):
-        raise bad("meta: expected a mapping")
-    return {"architecture": arch, "labels": labels, "features": feats, "window": window, "stride": stride,
-            "resample_fps": resample_fps, "thresholds": thresholds, "meta": dict(meta), "sha256": expected_sha}
+        n_out = getattr(model.cfg, "num_classes", len(spec.labels))
+        if int(n_out) != len(spec.labels):
+            raise ModelFileError(f"{meta_path}: {len(spec.labels)} labels but the model has {n_out} outputs")
+        return cls(model=model.eval(), pipeline=spec.pipeline, labels=spec.labels, window=spec.window,
+                   stride=spec.stride, thresholds=spec.thresholds, meta=spec.meta, resample_fps=spec.resample_fps)
 
 
 def _drop_stale_onnx(d: Path, weights_sha256: str) -> None:
     """Remove a `model.onnx` (and its report) exported from other weights than the ones being written, so the
     ONNX engine can never run a stale graph; one whose report records these very weights is kept."""
-    onnx, report = d / "model.onnx", d / "onnx_export.json"
+    onnx, report = d / ONNX_FILE, d / REPORT_FILE
     if not onnx.exists():
         return
     try:
@@ -257,26 +190,6 @@ def _drop_stale_onnx(d: Path, weights_sha256: str) -> None:
     if not same:
         onnx.unlink(missing_ok=True)
         report.unlink(missing_ok=True)
-
-
-def read_model_json(directory: str | os.PathLike[str]) -> dict[str, Any]:
-    """Just the `model.json` document of an artifact folder (no torch needed)."""
-    d = Path(directory)
-    try:
-        return read_json(d if d.is_file() else d / META)
-    except InputError as err:
-        raise ModelFileError(str(err)) from None
-
-
-def _load_pipeline(meta_path: Path, feats: dict[str, Any]) -> Any:
-    from gestura.features.pipeline import FeaturePipeline
-
-    try:
-        return FeaturePipeline.from_dict(feats["pipeline"])
-    except GesturaError as err:
-        raise ModelFileError(f"{meta_path}: feature pipeline: {err}") from None
-    except (KeyError, TypeError, ValueError) as err:
-        raise ModelFileError(f"{meta_path}: bad feature pipeline ({type(err).__name__}: {err})") from None
 
 
 def _build_model(meta_path: Path, arch: dict[str, Any], state: dict[str, Any]) -> Any:
@@ -316,19 +229,3 @@ def _build_model(meta_path: Path, arch: dict[str, Any], state: dict[str, Any]) -
 def default_thresholds(labels: Sequence[str], value: float = 0.5) -> dict[str, float]:
     """The same threshold for every class."""
     return {str(lb): float(value) for lb in labels}
-
-
-def load_artifact(directory: str | os.PathLike[str]) -> Any:
-    """Load any gestura artifact folder: a `ModelBundle`, or an `EnsembleBundle` when `ensemble.json` is there.
-
-    Both offer the surface the runtime and `evaluate` use (`labels`, `pipeline`, `window`, `stride`,
-    `thresholds`, `resample_fps`, `meta`, `predict_proba`).
-    """
-    d = Path(directory)
-    if d.is_file():
-        d = d.parent
-    if (d / "ensemble.json").is_file():
-        from gestura.models.ensemble import EnsembleBundle
-
-        return EnsembleBundle.load(d)
-    return ModelBundle.load(d)

@@ -1,7 +1,8 @@
-"""An exported `model.onnx` under onnxruntime: what the runtime's ONNX engine runs (`gestura export` writes it).
+"""An exported `model.onnx` under onnxruntime, and `OnnxBundle`: that graph with the `model.json` beside it.
 
-Lives with the runtime so that a deployment that only recognises needs neither torch nor the serving stack;
-`gestura.serving.export` writes the file and re-uses this reader for its parity check.
+`gestura export` (`gestura.serving.export`) writes the file and stamps the weights' checksum into it; this reader
+refuses a graph exported from other weights than `model.json` records. Nothing here imports torch, so a
+deployment that only recognises needs neither torch nor the serving stack.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from gestura.artifact.spec import ArtifactSpec, folder_of, load_spec
 from gestura.errors import ConfigError, ModelFileError
 
 ONNX_FILE = "model.onnx"
+REPORT_FILE = "onnx_export.json"
 INPUT_NAMES = ("x", "mask")
 
 
@@ -22,14 +25,14 @@ class OnnxModel:
     """An exported `model.onnx` under onnxruntime with the gestura engine protocol:
     `predict_proba(x (B, T, F), mask (B, T)) -> (B, K)` numpy float32.
 
-    The runtime's `OnnxEngine` wraps this; `metadata` holds what `export_onnx` stamped into the file.
+    `OnnxBundle` wraps this; `metadata` holds what `export_onnx` stamped into the file.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, num_threads: int = 1) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             self.path = self.path / ONNX_FILE
-        self.session = _session(self.path, num_threads=num_threads)
+        self.session = session(self.path, num_threads=num_threads)
         meta = self.session.get_modelmeta().custom_metadata_map
         self.metadata: dict[str, str] = dict(meta)
         names = [i.name for i in self.session.get_inputs()]
@@ -54,7 +57,8 @@ def load_onnx(path: str | os.PathLike[str], *, num_threads: int = 1) -> OnnxMode
     return OnnxModel(path, num_threads=num_threads)
 
 
-def _session(path: Path, num_threads: int = 1) -> Any:
+def session(path: Path, num_threads: int = 1) -> Any:
+    """An onnxruntime CPU session for `path` (`num_threads` intra-op threads); a bad file is `ModelFileError`."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -81,4 +85,33 @@ def check_onnx_weights(onnx: OnnxModel, weights_sha256: str, n_labels: int) -> N
                              "(a stale export); run `gestura export` again")
 
 
-__all__ = ["INPUT_NAMES", "ONNX_FILE", "OnnxModel", "check_onnx_weights", "load_onnx"]
+class OnnxBundle:
+    """An artifact folder run by onnxruntime: `model.onnx` plus the `model.json` beside it (labels, pipeline,
+    window, thresholds), with the bundle surface the runtime uses (`spec`, `labels`, `predict_proba`)."""
+
+    def __init__(self, spec: ArtifactSpec, model: OnnxModel) -> None:
+        self.spec = spec
+        self.model = model
+        self.labels = list(spec.labels)
+        self.pipeline, self.window, self.stride = spec.pipeline, spec.window, spec.stride
+        self.thresholds, self.resample_fps, self.meta = spec.thresholds, spec.resample_fps, spec.meta
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], num_threads: int = 1) -> OnnxBundle:
+        """Open `directory/model.onnx` after checking `model.json`; a graph from other weights is refused."""
+        d = folder_of(directory)
+        onnx_path = d / ONNX_FILE
+        if not onnx_path.is_file():
+            raise ModelFileError(f"{onnx_path}: not found; run `gestura export {d}` first or use --engine torch")
+        spec = load_spec(d)
+        model = load_onnx(onnx_path, num_threads=max(1, num_threads))
+        check_onnx_weights(model, spec.weights_sha256, len(spec.labels))
+        return cls(spec, model)
+
+    def predict_proba(self, x: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """`(B, T, F)` features (+ `(B, T)` mask) -> `(B, K)` class probabilities, float32."""
+        return np.asarray(self.model.predict_proba(x, mask), dtype=np.float32)
+
+
+__all__ = ["INPUT_NAMES", "ONNX_FILE", "REPORT_FILE", "OnnxBundle", "OnnxModel", "check_onnx_weights", "load_onnx",
+           "session"]

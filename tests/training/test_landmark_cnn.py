@@ -1,4 +1,5 @@
-"""The landmark trainer keeps validation (chooses the epoch) and held-out test groups (choose nothing) apart."""
+"""The landmark trainer (`gestura.training.landmark_cnn`) keeps validation (chooses the epoch) and held-out test
+groups (choose nothing) apart."""
 
 import numpy as np
 import pytest
@@ -27,7 +28,7 @@ def _fake_teacher(root, groups=("a", "b", "c"), n=6, size=64):
 
 
 def test_val_and_held_out_groups_are_separate(tmp_path):
-    from gestura.landmarks.cnn.train import train_landmark_model
+    from gestura.training.landmark_cnn import train_landmark_model
 
     data = _fake_teacher(tmp_path / "data")
     with pytest.raises(ConfigError, match="both validation and held-out"):
@@ -57,26 +58,9 @@ def test_cli_trains_with_val_and_held_out_then_evaluates(tmp_path):
                               "--threads", "1"])
     assert res.exit_code == 0, res.output
     assert "validation error" in res.output and "held-out error" in res.output
-    res = runner.invoke(app, ["landmarks", "evaluate", str(tmp_path / "m"), str(data), "--json",
+    res = runner.invoke(app, ["landmarks", "evaluate", str(tmp_path / "m"), str(data), "--report",
                               str(tmp_path / "r.json")])
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "r.json").read_text())["groups"] == ["c"]  # the model's held-out test group
     res = runner.invoke(app, ["landmarks", "train", str(data), "--out", str(tmp_path / "m2"), "--val", "zz"])
     assert res.exit_code == 2 and "zz" in res.output and "Traceback" not in res.output
-
-
-def test_time_budget_anneals_the_learning_rate_when_epochs_do_not_fit(tmp_path):
-    """On a busy machine `max_minutes` ends the run before the planned epochs: the cosine schedule follows the
-    clock then, so the last epochs still train at a low learning rate instead of stopping at a high one."""
-    from gestura.landmarks.cnn.train import train_landmark_model
-
-    data = _fake_teacher(tmp_path / "data")
-    kw = dict(arch="mobilenetv3_small_050_hand", width=0.25, input_size=64, epochs=50, batch_size=4, threads=1,
-              progress=False, lr=1e-3)
-    timed = train_landmark_model(data, tmp_path / "t", max_minutes=1e-4, **kw)
-    assert timed["epochs_run"] == 1  # the budget (6 ms) is spent in the first epoch
-    assert timed["history"][-1]["lr"] < 1e-5
-    untimed = train_landmark_model(data, tmp_path / "u", **{**kw, "epochs": 1})
-    assert untimed["history"][-1]["lr"] < 1e-5  # a one-epoch plan also ends annealed: same end point
-    steps = train_landmark_model(data, tmp_path / "s", **{**kw, "epochs": 3, "max_minutes": 60.0})
-    assert steps["history"][0]["lr"] > 1e-4  # a generous budget leaves the step schedule alone
