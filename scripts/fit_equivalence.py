@@ -106,7 +106,7 @@ elif job == "cnn":
     sys.path.insert(0, sys.argv[3])
     from test_landmark_cnn import _fake_teacher
     if side == "old":
-        from gestura.landmarks.cnn.train import train_landmark_model
+        from gestura.training.landmark_cnn import train_landmark_model
     else:
         from gestura.training.landmark_cnn import train_landmark_model
     tmp = pathlib.Path(tempfile.mkdtemp())

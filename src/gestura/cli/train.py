@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from gestura.cli.options import check_choice, console, friendly_errors, out, renamed
-from gestura.errors import GesturaError
+from gestura.errors import ConfigError, GesturaError
 
 
 @friendly_errors
@@ -32,10 +32,23 @@ def train(
     accum_steps: Annotated[Optional[int], typer.Option(help="Micro-batches per optimiser step.")] = None,
     distributed: Annotated[bool, typer.Option("--distributed", help="One rank of a torchrun job (DDP).")] = False,
     nproc: Annotated[int, typer.Option(help="Launch this many DDP processes on this machine (torchrun).")] = 1,
+    recipe: Annotated[Optional[Path], typer.Option(help="Build the model a recipe file describes (e.g. "
+                      "recipes/presentation-default.yaml) into --out; --data replaces the recipe's datasets "
+                      "folder.")] = None,
 ) -> None:
     """Train a model with a group-wise split; writes config, metrics, plots, checkpoints and the model."""
     import os
     import sys
+
+    if recipe is not None:
+        from gestura.training.presentation import build_from_recipe
+
+        if out_dir is None:
+            raise ConfigError("--recipe: give --out (the model folder to write)")
+        bundle = build_from_recipe(recipe, out_dir, progress=True, datasets=data)
+        out.print(f"{out_dir}: {len(bundle.labels)} labels, windows {bundle.meta['windows']}", soft_wrap=True,
+                  highlight=False)
+        return
 
     from gestura.training.config import config_from_cli
     from gestura.training.run import read_metrics, train_run

@@ -179,7 +179,7 @@ class Recognizer:
         path = Path(artifact) if artifact is not None else DEFAULT_ARTIFACT
         if artifact is None and not (path / "model.json").is_file():
             raise ModelFileError(f"{path}: the embedded default model is missing; build it with "
-                                 "`python scripts/build_default_model_real.py`")
+                                 "`gestura train --recipe recipes/presentation-default.yaml --out src/gestura/assets/default`")
         return cls(load_engine(path, options.engine_name, options.threads), options)
 
     @classmethod
