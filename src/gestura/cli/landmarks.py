@@ -23,12 +23,14 @@ def landmarks_dataset(
     crop_size: Annotated[int, typer.Option("--crop-size", help="Stored crop side in pixels.")] = 192,
     every: Annotated[int, typer.Option(help="Keep every n-th video frame.")] = 1,
     max_frames: Annotated[int, typer.Option("--max-frames", help="Frames per source (0 = all).")] = 0,
+    max_hands: Annotated[int, typer.Option("--max-hands", help="Hands per frame (1 for one-hand photos: faster)."
+                                           )] = 2,
 ) -> None:
     """Label hand crops of real videos/images with MediaPipe (the teacher) for the landmark CNN (resumable)."""
-    from gestura.landmarks.cnn.teacher import build_teacher_dataset
+    from gestura.landmarks.cnn.teacher import build_teacher_dataset, describe_teacher_rows
 
     rows = build_teacher_dataset(src, out_dir, workers=workers, crop_size=crop_size, every=every,
-                                 max_frames=max_frames, console=console)
+                                 max_frames=max_frames, max_hands=max_hands, console=console)
     for r in rows:
         if "error" in r:
             console.print(f"[yellow]skipped[/] {r['error']}", highlight=False, soft_wrap=True)
@@ -38,6 +40,7 @@ def landmarks_dataset(
                       highlight=False, soft_wrap=True)
         raise typer.Exit(code=1)
     groups = sorted({r["group"] for r in ok})
+    out.print(describe_teacher_rows(ok), highlight=False, soft_wrap=True)
     out.print(f"{out_dir}: {sum(int(r['n_hands']) for r in ok)} hand crops, "
               f"{sum(int(r['n_background']) for r in ok)} background crops from {len(ok)} sources in "
               f"{len(groups)} groups: {', '.join(groups)}")
@@ -65,13 +68,16 @@ def landmarks_train(
     seed: Annotated[int, typer.Option()] = 0,
     init: Annotated[Optional[Path], typer.Option(help="Start from this model folder (fine-tune, e.g. on your "
                                                  "own recordings).")] = None,
+    max_minutes: Annotated[float, typer.Option("--max-minutes", help="Stop after the epoch that passes this "
+                                               "wall time (0 = no limit).")] = 0.0,
 ) -> None:
     """Train the landmark CNN on a teacher dataset, holding out whole videos."""
     from gestura.training.landmark_cnn import train_landmark_model
 
     s = train_landmark_model(data, out_dir, arch=arch, input_size=input_size, width=width,
                              held_out=held_out or [], val=val or [], epochs=epochs, patience=patience,
-                             batch_size=batch_size, lr=lr, threads=threads, seed=seed, init=init)
+                             batch_size=batch_size, lr=lr, threads=threads, seed=seed, init=init,
+                             max_minutes=max_minutes)
     rep, vrep = s["held_out_report"], s["val_report"]
     tail = f"; validation error {vrep['err_box']:.3f} of box (epoch {s['best_epoch']})" if vrep else ""
     tail += f"; held-out error {rep['err_box']:.3f} of box, PCK@0.2 {rep['pck_0.2']:.2f}" if rep else ""

@@ -113,6 +113,13 @@ LANDMARK_BACKENDS = ("mediapipe", "cnn")
 """Backend kinds `create_landmark_backend` builds: MediaPipe Hands/Holistic, or our landmark CNN."""
 
 
+NO_CNN_MODEL = ("the cnn landmark backend needs a model folder (--landmark-model DIR): no landmark CNN ships with "
+                "gestura (on hands it never saw it misses the accuracy target, see docs/landmark_cnn.md); train "
+                "one: gestura landmarks dataset VIDEOS_OR_PHOTOS --out DATA && gestura landmarks train DATA --out "
+                "MODEL")
+"""What `--backend cnn` / `--landmarks cnn` say without a model: plainly that none ships and how to make one."""
+
+
 def check_landmark_backend(kind: str, *, holistic: bool = False,
                            model_dir: str | os.PathLike[str] | None = None) -> None:
     """Raise a one-line `ConfigError` for a backend choice that cannot work, before any model is loaded."""
@@ -125,7 +132,7 @@ def check_landmark_backend(kind: str, *, holistic: bool = False,
     if holistic:
         raise ConfigError("--holistic needs the mediapipe landmark backend: the landmark CNN finds hands only")
     if model_dir is None:
-        raise ConfigError("the cnn landmark backend needs a model folder (--landmark-model DIR)")
+        raise ConfigError(NO_CNN_MODEL)
     if not (Path(model_dir) / "model.json").is_file():
         raise ConfigError(f"{model_dir}: not a landmark CNN model folder (no model.json)")
 

@@ -161,11 +161,11 @@ def test_live_runs_on_the_cnn_backend(model_dir, video, tmp_path, fake_mediapipe
 def test_cli_backend_errors_are_one_line(model_dir, video, tmp_path):
     runner = CliRunner()
     cases = [
-        (["extract", str(video), "--out", str(tmp_path / "o"), "--landmarks", "cnn"], "--landmark-model"),
+        (["extract", str(video), "--out", str(tmp_path / "o"), "--landmarks", "cnn"], "no landmark CNN ships"),
         (["extract", str(video), "--out", str(tmp_path / "o"), "--landmarks", "cnn", "--holistic",
           "--landmark-model", str(model_dir)], "--holistic"),
         (["extract", str(video), "--out", str(tmp_path / "o"), "--landmarks", "yolo"], "mediapipe|cnn"),
-        (["live", "--source", str(video), "--landmarks", "cnn"], "--landmark-model"),
+        (["live", "--source", str(video), "--landmarks", "cnn"], "train one: gestura landmarks dataset"),
         (["live", "--source", str(video), "--landmarks", "cnn", "--landmark-model", str(tmp_path)], "model.json"),
     ]
     for args, words in cases:
@@ -190,3 +190,31 @@ def test_extract_cnn_on_a_real_video_detects_once_then_tracks(model_dir, shared_
     backend, = ingest._BACKENDS.values()
     assert backend.counts == {"cnn": seq.n_frames - first - 1, "mediapipe": 1, "lost": 0,
                               "detector_runs": first + 1}
+
+
+def test_cnn_landmarks_are_smoothed_once_by_the_runtime(model_dir, video, tmp_path, fake_mediapipe, monkeypatch):
+    """The tracker returns raw landmarks; the Recognizer smooths them once (a filter in both lags twice)."""
+    from gestura.landmarks.cnn.tracker import CnnHandBackend
+    from gestura.runtime.recognizer import Recognizer, RecognizerOptions
+
+    raw: list[np.ndarray] = []
+    process = CnnHandBackend.process
+
+    def spy(self, frame):  # type: ignore[no-untyped-def]
+        res = process(self, frame)
+        raw.append(self._raw["right_hand"].copy())  # what the CNN (or the detector) found, before any filter
+        return res
+
+    monkeypatch.setattr(CnnHandBackend, "process", spy)
+    options = RecognizerOptions(landmarks="cnn", landmark_model=model_dir)
+    preds = list(Recognizer.from_file(_artifact(tmp_path), options).stream(str(video)))
+    once, twice = options.smoothing.make(), options.smoothing.make()
+    second = options.smoothing.make()
+    t = [p.t_ms / 1000.0 for p in preds]
+    expect_once = [once.update(r, ti) for r, ti in zip(raw, t)]
+    expect_twice = [second.update(twice.update(r, ti), ti) for r, ti in zip(raw, t)]
+    got = np.stack([p.landmarks["right_hand"] for p in preds])
+    assert len(raw) == len(preds) == 6
+    assert np.abs(np.stack(raw)[1:] - np.stack(raw)[:-1]).max() > 1e-3  # the hand moves, so smoothing shows
+    assert np.allclose(got, np.stack(expect_once), atol=1e-5)
+    assert not np.allclose(got, np.stack(expect_twice), atol=1e-4)

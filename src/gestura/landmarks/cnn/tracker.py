@@ -5,8 +5,10 @@ the CNN finds its 21 landmarks there. When a hand's mean landmark confidence dro
 hand is dropped, and MediaPipe Hands (static mode, through `gestura.landmarks.mediapipe_backend`) re-detects on
 the whole frame: every frame while no hand is tracked, every `redetect_every` frames while fewer than
 `max_hands` are. `last_sources[slot]` says which produced each hand ("cnn" or "mediapipe") and `counts` keeps
-the totals. Output landmarks are smoothed per hand (One-Euro by default); crops follow the raw landmarks.
-Coordinates and slots follow `MediaPipeHands` (selfie view when `mirror`).
+the totals. Output landmarks are raw by default, like `MediaPipeHands`: the runtime (`Recognizer`) smooths every
+backend's landmarks once with its own `SmoothingConfig`, so a filter here would smooth twice (twice the lag on a
+swipe). Pass `smoothing=` only where nothing downstream smooths (e.g. a raw extraction); crops always follow the
+raw landmarks. Coordinates and slots follow `MediaPipeHands` (selfie view when `mirror`).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class CnnHandBackend:
 
     def __init__(self, model: Any, *, engine: str = "torch", onnx_path: str | os.PathLike[str] | None = None,
                  max_hands: int = 2, min_confidence: float = 0.5, redetect_every: int = 10, mirror: bool = True,
-                 smoothing: SmoothingConfig = SmoothingConfig(), num_threads: int = 1, detector: Any = None) -> None:
+                 smoothing: SmoothingConfig | None = None, num_threads: int = 1, detector: Any = None) -> None:
         from gestura.errors import ConfigError
         from gestura.landmarks.cnn.heads import load_landmark_model
 
@@ -63,7 +65,7 @@ class CnnHandBackend:
 
             torch.set_num_threads(num_threads)
         self.max_hands, self.min_confidence, self.redetect_every = max_hands, min_confidence, redetect_every
-        self.mirror, self.smoothing = mirror, smoothing
+        self.mirror, self.smoothing = mirror, smoothing or SmoothingConfig(kind="none")
         self._detector = detector
         self.counts = {"cnn": 0, "mediapipe": 0, "lost": 0, "detector_runs": 0}
         self.reset()
