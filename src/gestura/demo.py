@@ -14,10 +14,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from gestura.data.prompts import Prompt, sequence_prompts
@@ -80,7 +80,8 @@ def _generated_session(seed: int) -> tuple[Any, list[Prompt]]:
     rng = np.random.default_rng([seed, 7_000_003])
     style = SubjectStyle.sample(rng, subject=f"demo{seed}", handedness="right")
     seq = make_session(list(DEMO_SCRIPT), style, seed=seed + 7_000_003)
-    return seq, [Prompt(float(a), float(b), str(lb)) for lb, a, b in seq.attrs["motions"]]
+    motions = cast("list[tuple[str, float, float]]", seq.attrs["motions"])  # [label, start_s, end_s] rows
+    return seq, [Prompt(float(a), float(b), str(lb)) for lb, a, b in motions]
 
 
 def _load_stream(path: Path) -> tuple[Any, list[Prompt]]:
@@ -137,9 +138,11 @@ def _timeline(prompts: list[Prompt], events: list[_Event], console: Console,
     duration = max([p.end_s + GRACE_S for p in prompts] + [e.t for e in events] + [0.0])
     score = score_stream(want, fired, rest_seconds(want, duration, GRACE_S), GRACE_S, duration_s=duration)
     table = Table(title="What was performed vs. what the runtime did", title_justify="left")
-    for col, kw in (("time", {"justify": "right"}), ("performed", {}), ("expected", {}), ("recognised", {}),
-                    ("delay", {"justify": "right"}), ("", {})):
-        table.add_column(col, **kw)
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("time", "right"), ("performed", "left"), ("expected", "left"), ("recognised", "left"), ("delay", "right"),
+        ("", "left"))
+    for col, justify in columns:
+        table.add_column(col, justify=justify)
     label_of = {(p.start_s, p.end_s): p.label for p in prompts}
     rows: list[tuple[float, list[str]]] = []
     hits, delays = 0, []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import Any, cast
 
 from gestura.errors import ConfigError, GesturaError
 
@@ -55,6 +55,8 @@ def check_number(value: Any, name: str, *, low: float | None = None, high: float
     """
     if isinstance(value, bool) or type(value).__name__ == "bool_" or not isinstance(value, numbers.Real):
         raise error(f"{name}: expected a number, got {type(value).__name__} {value!r}"[:200])
+    # numbers.Real (int, float, numpy scalars) has no typed comparisons in typeshed; all of them compare as floats.
+    value = cast(float, value)
     if not math.isfinite(value):
         raise error(f"{name}: must be finite, got {value}")
     if integer and not float(value).is_integer():

@@ -131,8 +131,8 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
             w, h = img.size
             if w * h > MAX_IMAGE_PIXELS:  # from the header, before any pixel is decoded
                 raise InputError(f"{path}: image of {w}x{h} pixels exceeds the {MAX_IMAGE_PIXELS:,}-pixel limit")
-            img = ImageOps.exif_transpose(img)
-            return np.asarray(img.convert("RGB"), dtype=np.uint8)
+            upright = ImageOps.exif_transpose(img)
+            return np.asarray(upright.convert("RGB"), dtype=np.uint8)
     except UnidentifiedImageError:
         raise InputError(f"{path}: not a readable image (unknown or corrupt format)") from None
     except Image.DecompressionBombError:

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from gestura.data.prompts import sequence_prompts
+from gestura.data.prompts import Prompt, sequence_prompts
 from gestura.errors import ConfigError, InputError
 from gestura.features.motion import hand_motion
 from gestura.features.windows import resample_sequence
@@ -73,7 +73,7 @@ class StreamWindowConfig:
         return asdict(self)
 
 
-def stream_prompts(seq: LandmarkSequence, background: str = "unknown") -> list[tuple[float, float, str]]:
+def stream_prompts(seq: LandmarkSequence, background: str = "unknown") -> list[Prompt]:
     """The prompts of a frame-labelled stream as `(start_s, end_s, label)` (needs `frame_labels`)."""
     if seq.frame_labels is None:
         raise InputError(f"{seq.source or seq.video_id}: stream has no frame labels (groundtruth.txt)")

@@ -246,8 +246,8 @@ def merge_scores(scores: Iterable[StreamScore]) -> StreamScore:
         out.return_events.extend(s.return_events)
         for k, v in s.returns_by_class.items():
             out.returns_by_class[k] = out.returns_by_class.get(k, 0) + v
-        for k, v in s.per_class.items():
-            out.per_class.setdefault(k, ClassScore()).add(v)
+        for k, cs in s.per_class.items():
+            out.per_class.setdefault(k, ClassScore()).add(cs)
         for k, v in s.false_by_class.items():
             out.false_by_class[k] = out.false_by_class.get(k, 0) + v
     return out
@@ -262,7 +262,7 @@ def to_command_space(
     in its window is then a confusion (a rotation that changed the slide), and silence counts as a miss of it, so
     command-space hit rates are only meaningful per class.
     """
-    mapped_p = [(a, b, command_map.get(lbl, NO_COMMAND)) for a, b, lbl in prompts]
+    mapped_p = [Prompt(a, b, command_map.get(lbl, NO_COMMAND)) for a, b, lbl in prompts]
     mapped_c = [(t, command_map.get(c, NO_COMMAND)) for t, c in commands]
     return mapped_p, [(t, c) for t, c in mapped_c if c != NO_COMMAND]
 

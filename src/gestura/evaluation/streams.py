@@ -20,6 +20,7 @@ from gestura.evaluation.events import (
 )
 from gestura.evaluation.timeline import plot_timeline
 from gestura.features.windows import window_batch
+from gestura.landmarks.sequence import LandmarkSequence
 from gestura.runtime.replay import Playback, replay, replay_decisions
 
 
@@ -93,7 +94,7 @@ def rerun_cost_ms(rec: Any, seq: Any, n: int = 100) -> float:
 
 def evaluate_streams(
     artifact: str | Path | Any,
-    data: str | Path | Sequence[Any],
+    data: str | Path | Sequence[LandmarkSequence],
     split: str = "all",
     command_map: str | Path | None = None,
     out: str | Path | None = None,

@@ -48,7 +48,8 @@ class LandmarkFrame:
 class LandmarkBackend(Protocol):
     """Frame -> LandmarkFrame. `stream_names` lists every stream `process` reports (present or not)."""
 
-    stream_names: tuple[str, ...]
+    @property
+    def stream_names(self) -> tuple[str, ...]: ...
 
     def process(self, frame: Frame) -> LandmarkFrame: ...
 
@@ -63,13 +64,14 @@ class LandmarkBackend(Protocol):
 
 
 def sequence_from_frames(frames: Sequence[LandmarkFrame], t: np.ndarray | None = None, fps: float = 30.0,
-                         *, stream_names: Sequence[str] | None = None, **meta: object) -> LandmarkSequence:
+                         *, stream_names: Sequence[str] | None = None, source: str = "",
+                         **meta: object) -> LandmarkSequence:
     """Stack per-frame results into a `LandmarkSequence`: T x {name: (J, C)} -> {name: (T, J, C)}.
 
     Absent streams become zeros with `present` False; handedness scores are 0 where the hand is absent.
-    `t` defaults to the frames' `t_ms` / 1000. `meta` goes to `LandmarkSequence.from_arrays`.
+    `t` defaults to the frames' `t_ms` / 1000. `source` and `meta` go to `LandmarkSequence.from_arrays`.
     """
-    name = str(meta.get("source") or meta.get("video_id") or "<frames>")
+    name = str(source or meta.get("video_id") or "<frames>")
     if not frames:
         raise InputError(f"{name}: no frames to build a landmark sequence from")
     names = list(stream_names) if stream_names else list(dict.fromkeys(k for f in frames for k in f.streams))
@@ -95,7 +97,8 @@ def sequence_from_frames(frames: Sequence[LandmarkFrame], t: np.ndarray | None =
         attrs = dict(meta.pop("attrs", None) or {})  # type: ignore[call-overload]
         attrs.setdefault("image_size", frames[0].size)
         meta["attrs"] = attrs
-    return LandmarkSequence.from_arrays(streams, fps, t=times, present=present, handedness=handedness, **meta)
+    return LandmarkSequence.from_arrays(streams, fps, t=times, present=present, handedness=handedness,
+                                       source=source, **meta)
 
 
 def _stream_shape(key: str, frames: Sequence[LandmarkFrame]) -> tuple[int, int]:

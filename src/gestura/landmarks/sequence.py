@@ -12,8 +12,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gestura.errors import InputError
 from gestura.io import read_npz, write_npz
@@ -114,10 +116,10 @@ class LandmarkSequence:
             fl = np.asarray(fl, dtype=str)
             if fl.shape != (n,):
                 raise InputError(f"{name}: {fl.shape} frame labels for {n} frames")
-        hd = meta.pop("handedness", None) or {}
+        hd = cast("Mapping[str, ArrayLike]", meta.pop("handedness", None) or {})
         return cls(streams=arrs, present=pres, t=times, fps=float(fps), frame_labels=fl, source=source,
-                   handedness={k: np.asarray(v, dtype=np.float32) for k, v in dict(hd).items()},  # type: ignore[arg-type]
-                   **meta)  # type: ignore[arg-type]
+                   handedness={k: np.asarray(v, dtype=np.float32) for k, v in dict(hd).items()},
+                   **meta)  # type: ignore[arg-type]  # meta holds the optional fields (label, subject, ...)
 
     # ----------------------------------------------------------------- views
     @property
@@ -158,7 +160,7 @@ class LandmarkSequence:
         arrays: dict[str, np.ndarray] = {k: np.where(self.present[k][:, None, None], v, 0.0).astype(np.float32)
                                          for k, v in self.streams.items()}
         arrays["t"] = self.t
-        arrays["fps"] = np.float32(self.fps)
+        arrays["fps"] = np.asarray(self.fps, dtype=np.float32)
         arrays["present"] = np.stack([self.present[k] for k in self.streams], axis=1)
         arrays["present_streams"] = np.array(list(self.streams), dtype=str)
         for k, v in self.handedness.items():
@@ -173,7 +175,7 @@ class LandmarkSequence:
         streams = {k: v for k, v in data.items() if k in STREAM_SKELETONS or k == "index_tip"}
         if not streams:
             raise InputError(f"{path}: no landmark arrays (expected pose/left_hand/right_hand/face)")
-        fps: object = 30.0
+        fps = 30.0
         if "fps" in data:
             f = data["fps"]
             if f.size != 1 or f.dtype.kind not in "iuf":

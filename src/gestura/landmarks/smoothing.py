@@ -70,6 +70,7 @@ class OneEuroFilter:
         if dt <= 0:
             raise InputError(f"smoothing: timestamps must increase (got {t} after {self._t})")
         dx = (x - self._x) / dt
+        assert self._dx is not None  # set together with self._x
         a_d = _alpha(self._dc, dt)
         self._dx = a_d * dx + (1 - a_d) * self._dx
         speed = np.linalg.norm(self._dx, axis=-1, keepdims=True)

@@ -71,6 +71,9 @@ class _Gate(nn.Module):
 class EnhancedTwoStreamLSTM(GesturaModel):
     """Two BiLSTM + self-attention streams with a two-way cross-stream gate and an MLP head."""
 
+    idx_a: torch.Tensor  # registered buffers are Tensors (nn.Module.__getattr__ says Tensor | Module)
+    idx_b: torch.Tensor
+
     def __init__(self, cfg: EnhancedTwoStreamLSTMConfig) -> None:
         super().__init__()
         self.cfg = cfg

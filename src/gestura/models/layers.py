@@ -126,6 +126,8 @@ class AttentionPool(nn.Module):
 class SinusoidalPositionalEncoding(nn.Module):
     """Fixed sine/cosine positions added to `(B, T, D)` input (Vaswani et al.)."""
 
+    pe: torch.Tensor  # a registered buffer is a Tensor (nn.Module.__getattr__ says Tensor | Module)
+
     def __init__(self, dim: int, max_len: int = 2048) -> None:
         super().__init__()
         pos = torch.arange(max_len).unsqueeze(1)

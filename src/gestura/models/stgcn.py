@@ -57,6 +57,8 @@ def adjacency(skel: Skeleton) -> np.ndarray:
 class GraphConv(nn.Module):
     """Spatial graph convolution: `(B, C, T, J) -> (B, C', T, J)` with a learnable edge importance per subset."""
 
+    a: torch.Tensor  # a registered buffer is a Tensor (nn.Module.__getattr__ says Tensor | Module)
+
     def __init__(self, c_in: int, c_out: int, a: np.ndarray) -> None:
         super().__init__()
         self.k = a.shape[0]

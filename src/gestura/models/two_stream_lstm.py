@@ -70,6 +70,9 @@ class _Stream(nn.Module):
 class TwoStreamGestureLSTM(GesturaModel):
     """Two unidirectional LSTM streams, attention + mean pooling each, concatenated into an MLP head."""
 
+    idx_a: torch.Tensor  # registered buffers are Tensors (nn.Module.__getattr__ says Tensor | Module)
+    idx_b: torch.Tensor
+
     def __init__(self, cfg: TwoStreamLSTMConfig) -> None:
         super().__init__()
         self.cfg = cfg

@@ -169,7 +169,7 @@ def make_demo_slides(out_dir: str | os.PathLike[str], n: int = 5, size: tuple[in
         lines = [(f"gestura demo - slide {i + 1} of {n}", h // 10)]
         picked = [rows[(3 * i + j) % len(rows)] for j in range(min(3, len(rows)))] if rows else []
         lines += [(f"{r['gesture']}: {r['action']}", h // 16) for r in picked]
-        y = margin
+        y: float = margin
         for k, (text, size_px) in enumerate(lines):
             font = _fitting_font(d, text, w - 2 * margin, size_px)
             d.text((margin, y), text, fill="white", font=font)
@@ -362,8 +362,9 @@ class PresenterServer:
             raise InputError(f"presenter: cannot listen on {host}:{port} ({err.strerror})") from None
         self.port = self._sock.getsockname()[1]
         self.url = f"http://{host}:{self.port}/"
-        config = uvicorn.Config(create_presenter_app(deck, self.hub, config=config), log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
+        server_config = uvicorn.Config(create_presenter_app(deck, self.hub, config=config), log_level="warning",
+                                       lifespan="off")
+        self._server = uvicorn.Server(server_config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
         self._thread.start()
         for _ in range(200):

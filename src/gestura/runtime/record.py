@@ -35,7 +35,7 @@ def record_takes(source: Any, label: str, count: int, out: str | Path, *, take_s
     """Record `count` takes of `label` from `source` (webcam index, "webcam", or a video file) into `out`."""
     from gestura.capture.sources import open_source
     from gestura.data.formats import load_dataset, write_seed003
-    from gestura.landmarks.backend import sequence_from_frames
+    from gestura.landmarks.backend import LandmarkFrame, sequence_from_frames
 
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", label):
         raise InputError(f"label {label!r}: use letters, digits, '_' or '-' only")
@@ -63,7 +63,7 @@ def record_takes(source: Any, label: str, count: int, out: str | Path, *, take_s
             for k in range(count):
                 phase_start = None
                 shown = None
-                lfs = []
+                lfs: list[LandmarkFrame] = []
                 for frame in it:
                     t = frame.t_ms / 1000.0
                     phase_start = t if phase_start is None else phase_start

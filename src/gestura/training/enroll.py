@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -88,8 +88,10 @@ def takes_from_stream(seq: Any, k: int, cfg: Any = None, rng: np.random.Generato
     for a, _b, _ in chosen:
         nxt = [s for s in starts if s > a]
         spans.append((a - 0.5, (nxt[0] if nxt else float(seq.t[-1])) + 0.3))
+    # cut_stream_windows stores each window's end time (a float) as attrs["t_end"].
     clips = [c for c in cut_stream_windows(seq, cfg, rng)
-             if any(lo <= c.attrs["t_end"] - cfg.window_s and c.attrs["t_end"] <= hi for lo, hi in spans)]
+             if any(lo <= cast(float, c.attrs["t_end"]) - cfg.window_s and cast(float, c.attrs["t_end"]) <= hi
+                    for lo, hi in spans)]
     t_cut = max(hi for _, hi in spans)
     return clips, t_cut
 
@@ -261,7 +263,8 @@ def record_prompted(source: str, classes: Sequence[str], k: int, console: Any = 
         raise InputError(f"{source}: no frames recorded")
     from gestura.landmarks.backend import sequence_from_frames
 
-    t = np.array([f[0] for f in frames])
-    seq = sequence_from_frames([f[1] for f in frames], t, fps=float(len(t) / max(t[-1] - t[0], 1e-6)))
+    times = np.array([f[0] for f in frames])
+    seq = sequence_from_frames([f[1] for f in frames], times,
+                               fps=float(len(times) / max(times[-1] - times[0], 1e-6)))
     seq.frame_labels = np.array([f[2] for f in frames])
     return seq

@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from gestura.errors import ConfigError
 
@@ -77,7 +77,8 @@ def load_or_create_study(storage: str | os.PathLike[str], name: str, *, directio
     pruner = (optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=n_warmup_steps) if pruning
               else optuna.pruners.NopPruner())
     sampler = optuna.samplers.TPESampler(seed=None if seed is None else seed + worker)
-    study = optuna.create_study(study_name=name, storage=open_storage(storage), direction=direction,
+    checked = cast(Literal["maximize", "minimize"], direction)  # one of the two, checked above
+    study = optuna.create_study(study_name=name, storage=open_storage(storage), direction=checked,
                                 load_if_exists=True, sampler=sampler, pruner=pruner)
     if study.direction.name.lower() != direction:
         raise ConfigError(f"study {name!r} exists with direction {study.direction.name.lower()}, not {direction}")

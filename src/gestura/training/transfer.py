@@ -75,7 +75,7 @@ def _replay_sequences(cfg: Any, src: Any, rng: np.random.Generator) -> list[Any]
     if not seqs:
         raise InputError(f"{cfg.transfer.replay_data}: no clip-labelled sequences of the artifact's classes to replay")
     out = []
-    for lb in sorted({s.label for s in seqs}):
+    for lb in sorted({s.label for s in seqs if s.label is not None}):
         pool = [s for s in seqs if s.label == lb]
         take = rng.choice(len(pool), min(len(pool), cfg.transfer.replay_per_class), replace=False)
         out += [pool[i] for i in sorted(take)]

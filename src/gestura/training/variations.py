@@ -112,8 +112,9 @@ def load_arrays(data: str | Path, schema: str = "joints-two-hands-body-v1", leng
         k = min(t, len(f))
         X[i, :k], M[i, :k] = f[:k], v[:k]
     M[~M.any(1), 0] = True
-    labels = sorted({s.label for s in seqs})
-    y = np.array([labels.index(s.label) for s in seqs], np.int64)
+    seq_labels = [s.label for s in seqs if s.label is not None]  # every one: seqs are the clip-labelled ones
+    labels = sorted(set(seq_labels))
+    y = np.array([labels.index(lb) for lb in seq_labels], np.int64)
     subj = np.array([s.subject or "?" for s in seqs])
     sess = np.array([f"{s.subject}/{s.session}" for s in seqs])
     return SignArrays(X, M, y, labels, subj, sess, schema)
