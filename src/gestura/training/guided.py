@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gestura.data.prompts import Prompt
 from gestura.data.streams import gesture_segments, stream_prompts
 from gestura.errors import InputError
 from gestura.features.motion import hand_motion, pose_delta
@@ -313,7 +314,7 @@ def frames_of(seq: LandmarkSequence) -> Iterator[LandmarkFrame]:
         yield LandmarkFrame(streams=streams, t_ms=int(round(float(seq.t[i]) * 1000)))
 
 
-def recording_prompts(seq: LandmarkSequence) -> list[tuple[float, float, str]]:
+def recording_prompts(seq: LandmarkSequence) -> list[Prompt]:
     """The prompts of a frame-labelled recording as the person was asked them (training mirrors a left hand's
     windows and their labels itself)."""
     return stream_prompts(seq)
