@@ -10,7 +10,8 @@ of the motion, 0 when still).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 
@@ -60,7 +61,7 @@ def frame_features(seq: LandmarkSequence, **params: Any) -> tuple[np.ndarray, np
     xy = seq.streams[name][:, 0, :2].astype(np.float64)
     size = seq.attrs.get("image_size")
     if size is not None:
-        w, h = (float(v) for v in size)  # type: ignore[union-attr]
+        w, h = (float(v) for v in cast(Sequence[float], size))
         if w <= 0 or h <= 0:
             raise InputError(f"{seq.source or seq.video_id}: bad image_size {size}")
         xy = xy * np.array([w / h, 1.0])

@@ -202,6 +202,7 @@ def smooth_sequence(seq: LandmarkSequence, cfg: SmoothingConfig) -> LandmarkSequ
         if name not in streams:
             continue
         f = cfg.make()
+        assert f is not None  # kind "none" returned above
         arr, pres = streams[name], seq.present[name]
         out = np.zeros_like(arr)
         for i in range(seq.n_frames):

@@ -32,11 +32,11 @@ def make_session(script: list[str] | tuple[str, ...], style: SubjectStyle | None
     rest = rest_state(style)
     track = Track(rest)
     add_unknown(track, style, rng, "idle", rng.uniform(1.0, 1.5))
-    prompts: list[list[object]] = []
-    motions: list[list[object]] = []
+    prompts: list[tuple[str, float, float]] = []
+    motions: list[tuple[str, float, float]] = []
     for label in script:
         p0 = track.end
-        prompts.append([label, p0, p0 + prompt_s])
+        prompts.append((label, float(p0), float(p0 + prompt_s)))
         rest_len = rng.uniform(*rest_s)
         if label == "unknown":
             add_unknown(track, style, rng, "idle", prompt_s + rest_len)
@@ -44,7 +44,7 @@ def make_session(script: list[str] | tuple[str, ...], style: SubjectStyle | None
         track.hold(style.reaction_lag * rng.uniform(0.8, 1.25))
         m0 = track.end
         add_gesture(track, label, style, rng)
-        motions.append([label, m0, track.end])
+        motions.append((label, float(m0), float(track.end)))
         track.hold(rng.uniform(0.1, 0.3))
         back = rest_state(style, rng)
         back[IDX["x"]] = 0.5 * (back[IDX["x"]] + rest[IDX["x"]])

@@ -44,7 +44,8 @@ def crop_affine(center: tuple[float, float], side: float, out_size: int, angle_d
     resized to `out_size`."""
     import cv2
 
-    m = cv2.getRotationMatrix2D((float(center[0]), float(center[1])), angle_deg, out_size / side)
+    m = np.asarray(cv2.getRotationMatrix2D((float(center[0]), float(center[1])), angle_deg, out_size / side),
+                   dtype=np.float64)
     m[:, 2] += out_size / 2.0 - np.asarray(center, dtype=np.float64)
     return m
 

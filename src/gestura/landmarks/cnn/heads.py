@@ -73,13 +73,16 @@ class HandLandmarkNet(nn.Module):
         self.input_size, self.head = input_size, head
         self.backbone = MobileNetV3Small(width)
         f = self.backbone.out_features
+        self.landmark_head: nn.Module
         if head == "fc":
-            self.landmark_head = nn.Sequential(nn.Linear(f, 512), nn.ReLU(), nn.Dropout(dropout),
-                                               nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, N_LANDMARKS * 3))
+            fc = nn.Sequential(nn.Linear(f, 512), nn.ReLU(), nn.Dropout(dropout),
+                               nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, N_LANDMARKS * 3))
+            last = fc[-1]
+            assert isinstance(last, nn.Linear)
             with torch.no_grad():
-                last = self.landmark_head[-1]
                 last.weight.mul_(0.1)
                 last.bias.copy_(torch.tensor([0.5, 0.5, 0.0]).repeat(N_LANDMARKS))
+            self.landmark_head = fc
         else:
             self.landmark_head = IntegralHead(self.backbone.tap_channels, f)
         self.confidence_head = nn.Sequential(nn.Linear(f, 128), nn.ReLU(), nn.Linear(128, N_LANDMARKS))

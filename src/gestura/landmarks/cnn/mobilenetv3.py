@@ -112,6 +112,8 @@ class MobileNetV3Small(nn.Module):
         self.tap_channels = make_divisible(SMALL_BLOCKS[last_down - 1][2] * width)
         layers.append(ConvBNAct(cin, self.out_features, 1, act="hardswish"))
         self.features = nn.Sequential(*layers)
+        self.mean: torch.Tensor
+        self.std: torch.Tensor
         self.register_buffer("mean", torch.tensor(IMAGE_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGE_STD).view(1, 3, 1, 1), persistent=False)
         self._init_weights()

@@ -49,8 +49,9 @@ class CnnHandBackend:
 
         if engine not in ("torch", "onnx"):
             raise ConfigError(f"landmark CNN engine must be torch|onnx, got {engine!r}")
-        self.model, self.info = (load_landmark_model(model) if isinstance(model, (str, Path))
-                                 else (model.eval(), {}))
+        loaded: tuple[Any, dict[str, Any]] = (load_landmark_model(model) if isinstance(model, (str, Path))
+                                              else (model.eval(), {}))
+        self.model, self.info = loaded
         self.input_size = int(self.model.input_size)
         self._onnx = None
         if engine == "onnx":

@@ -82,10 +82,10 @@ def sequence_from_body(body: SequenceIn) -> LandmarkSequence:
     from gestura.landmarks.sequence import LandmarkSequence
 
     try:
-        streams = {k: np.asarray(v, dtype=np.float32) for k, v in body.streams.items()}
+        streams: dict[str, np.ndarray] = {str(k): np.asarray(v, dtype=np.float32) for k, v in body.streams.items()}
     except ValueError:
         raise InputError("streams: ragged nested lists (every frame of a stream needs the same J x C)") from None
-    present = None
+    present: dict[str, np.ndarray] | None = None
     if body.present is not None:
         missing = set(body.streams) - set(body.present)
         if missing:

@@ -171,7 +171,7 @@ class StreamSession:
 
 def frame_arrays(frame: FrameIn) -> dict[str, np.ndarray]:
     """The `(J, C)` arrays of a streamed landmarks frame; ragged points are one `InputError` line."""
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for k, v in (frame.streams or {}).items():
         try:
             out[k] = np.asarray(v, dtype=np.float32)
