@@ -185,6 +185,66 @@ def make_split(sequences: Sequence[Any], *, group_by: str | None = None, test_fr
     return Split(**parts, group_by=key, seed=seed, window=window, stride=stride, groups=grp)
 
 
+def classes_missing_from_training(sequences: Sequence[Any], split: Split) -> list[str]:
+    """Labels of `sequences` that no training sequence of `split` carries (sorted)."""
+    train = set(split.train)
+    have: set[str] = set()
+    wanted: set[str] = set()
+    for s, lb in zip(sequences, sequence_labels(sequences)):
+        labels = {lb} if s.label is not None or s.frame_labels is None else {str(x) for x in np.unique(s.frame_labels)}
+        labels.discard("")
+        wanted |= labels
+        if s.video_id in train:
+            have |= labels
+    return sorted(wanted - have)
+
+
+def make_default_split(sequences: Sequence[Any], **kwargs: Any) -> tuple[Split, str | None]:
+    """`make_split` with the default grouping, moving to a finer one when a class would have no training sequence.
+
+    A new user's data often has classes signed by one person only: held out by person, such a class cannot be
+    learnt. The default key (subject, ...) is tried first, then the next keys with enough groups (session,
+    episode, video); the first that keeps every class in training wins. Returns `(split, note)`, where `note`
+    is one line saying which grouping replaced the default and why (None when the default worked). If no key
+    keeps every class, the default key's split is returned with a note naming the missing classes.
+    """
+    first = make_split(sequences, **kwargs)
+    missing = classes_missing_from_training(sequences, first)
+    if not missing:
+        return first, None
+    for key in GROUP_KEYS[GROUP_KEYS.index(first.group_by) + 1:]:
+        vals = group_values(sequences, key)
+        if any(v is None for v in vals) or len(set(vals)) < 3:
+            continue
+        split = make_split(sequences, **{**kwargs, "group_by": key})
+        if not classes_missing_from_training(sequences, split):
+            return split, (f"split: grouping by {first.group_by} leaves class(es) {_short(missing)} without a "
+                           f"training sequence (signed by held-out {first.group_by}s only); grouping by {key} "
+                           f"instead (pass --group-by to choose)")
+    return first, f"split: no grouping keeps class(es) {_short(missing)} in training"
+
+
+def working_group_keys(sequences: Sequence[Any], **kwargs: Any) -> list[str]:
+    """The grouping keys whose split (with these `make_split` options) keeps every class in training."""
+    out = []
+    for key in GROUP_KEYS:
+        vals = group_values(sequences, key)
+        if any(v is None for v in vals) or len(set(vals)) < 3:
+            continue
+        try:
+            split = make_split(sequences, **{**kwargs, "group_by": key})
+        except InputError:
+            continue
+        if not classes_missing_from_training(sequences, split):
+            out.append(key)
+    return out
+
+
+def _short(items: Sequence[str], n: int = 5) -> str:
+    shown = ", ".join(repr(x) for x in items[:n])
+    return f"[{shown}{f', ... {len(items) - n} more' if len(items) > n else ''}]"
+
+
 def leave_one_group_out(sequences: Sequence[Any], group_by: str | None = None, val_fraction: float = 0.15,
                         seed: int = 0) -> list[Split]:
     """One split per group: that group is the test set, validation groups are drawn from the rest."""
