@@ -50,7 +50,7 @@ def featurise(seqs: list[Any], schema: str, cache: Path, mirror: set[str]) -> tu
     if cache.is_file():
         z = np.load(cache)
         return z["x"], z["m"]
-    pipe = FeaturePipeline(schema)
+    pipe = make_pipeline(schema)
     w = max(s.n_frames for s in seqs)
     xs = np.zeros((len(seqs), w, pipe.dim), np.float32)
     ms = np.zeros((len(seqs), w), bool)
@@ -63,6 +63,16 @@ def featurise(seqs: list[Any], schema: str, cache: Path, mirror: set[str]) -> tu
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, x=xs, m=ms)
     return xs, ms
+
+
+def make_pipeline(spec: str) -> FeaturePipeline:
+    """`schema` or `schema@key=value@...` (true/false/ints parsed) -> the feature pipeline."""
+    schema, *items = spec.split("@")
+    params: dict[str, Any] = {}
+    for item in items:
+        k, _, v = item.partition("=")
+        params[k] = {"true": True, "false": False}.get(v.lower(), int(v) if v.lstrip("-").isdigit() else v)
+    return FeaturePipeline(schema, params)
 
 
 def fit_predict(model: str, x: np.ndarray, m: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, ...] | None,
@@ -148,12 +158,13 @@ def summarise(results: list[dict[str, Any]]) -> str:
             for f in folds:
                 a = [per.get(f, {}).get(s, {}).get("accuracy") for s in seeds]
                 a = [v for v in a if v is not None]
-                cells.append(f"{np.mean(a):.3f} ± {np.std(a):.3f}" if a else "–")
+                cells.append("–" if not a else f"{np.mean(a):.3f}" + (f" ± {np.std(a):.3f}" if len(a) > 1 else ""))
             complete = [s for s in seeds if all(s in per.get(f, {}) for f in folds)]
             acc = [np.mean([per[f][s]["accuracy"] for f in folds]) for s in complete]
             f1 = [np.mean([per[f][s]["macro_f1"] for f in folds]) for s in complete]
-            mean = f"**{np.mean(acc):.3f}** ± {np.std(acc):.3f}" if acc else "–"
-            f1c = f"{np.mean(f1):.3f} ± {np.std(f1):.3f}" if f1 else "–"
+            spread = len(acc) > 1
+            mean = "–" if not acc else f"**{np.mean(acc):.3f}**" + (f" ± {np.std(acc):.3f}" if spread else "")
+            f1c = "–" if not f1 else f"{np.mean(f1):.3f}" + (f" ± {np.std(f1):.3f}" if spread else "")
             lines.append(f"| {key[2]} | {key[3]} | {len(complete)} | " + " | ".join(cells) + f" | {mean} | {f1c} |")
     return "\n".join(lines) + "\n"
 
@@ -201,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             folds = held_out_folds(seqs, by=proto, n_folds=a.session_folds)
             doc["folds"][f"{name}/{proto}"] = [f.to_dict() for f in folds]
             for schema in a.features.split(","):
-                mirror = {p for p, side in sides.items() if side == "left"} if schema.endswith("-v2") else set()
+                v2 = schema.split("@")[0].endswith("-v2")
+                mirror = {p for p, side in sides.items() if side == "left"} if v2 else set()
                 x, m = featurise(seqs, schema, out / "cache" / f"{name}-{schema}.npz", mirror)
                 for fold in folds:
                     if not fold.test:

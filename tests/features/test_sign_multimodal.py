@@ -64,6 +64,8 @@ def test_camera_roll_is_levelled_out(make_hand, degrees: float) -> None:
     f, _ = FeaturePipeline("sign-multimodal-v2").transform(seq)
     g, _ = FeaturePipeline("sign-multimodal-v2").transform(_rolled(seq, degrees))
     np.testing.assert_allclose(g, f, atol=2e-4)
+    unlevelled = FeaturePipeline("sign-multimodal-v2", {"level_shoulders": False})
+    assert np.abs(unlevelled.transform(seq)[0] - unlevelled.transform(_rolled(seq, degrees))[0]).max() > 0.05
     old_f, _ = FeaturePipeline("sign-multimodal-v1").transform(seq)
     old_g, _ = FeaturePipeline("sign-multimodal-v1").transform(_rolled(seq, degrees))
     assert np.abs(old_f - old_g).max() > 0.05
@@ -102,6 +104,8 @@ def test_v2_keeps_v1_columns_and_checks_dominant(make_hand) -> None:
     assert v2.params["dominant"] == "right" and "dominant" not in v1.params
     with pytest.raises(ConfigError, match="dominant must be"):
         FeaturePipeline("sign-multimodal-v2", {"dominant": "both"})
+    with pytest.raises(ConfigError, match="level_shoulders must be true or false"):
+        FeaturePipeline("sign-multimodal-v2", {"level_shoulders": "yes"})
     f, _ = v2.transform(_signer(make_hand, seed=7))
     assert np.isfinite(f).all() and np.abs(f).max() <= 10.0
 

@@ -44,7 +44,10 @@ DEFAULTS: dict[str, Any] = {"smooth_window": 0, "smooth_order": 2, "traj_frames"
                             "velocity_unit": DEFAULT_UNIT, "palm_to_body": 4.0}
 L_SHOULDER, R_SHOULDER = 11, 12
 L_WRIST, R_WRIST = 15, 16
-DEFAULTS_V2: dict[str, Any] = {**DEFAULTS, "dominant": "right"}
+DEFAULTS_V2: dict[str, Any] = {**DEFAULTS, "dominant": "right", "hands_by_body": True, "level_shoulders": True,
+                               "arms_only_pose": True}
+"""v2's switches, each one of the recipe's steps (all on = sign-multimodal-v2; for ablations)."""
+_SWITCHES = ("hands_by_body", "level_shoulders", "arms_only_pose")
 KEPT_POSE_V2 = (0,) + tuple(range(11, 23))
 """Pose joints `sign-multimodal-v2` keeps: the nose, shoulders, elbows, wrists and the pose's hand points."""
 CLIP_V2 = 10.0
@@ -64,9 +67,11 @@ def validate(params: dict[str, Any]) -> None:
 
 def validate_v2(params: dict[str, Any]) -> None:
     """`validate` plus `dominant` in {"right", "left"}."""
-    validate({k: v for k, v in params.items() if k != "dominant"})
+    validate({k: v for k, v in params.items() if k != "dominant" and k not in _SWITCHES})
     if params["dominant"] not in ("right", "left"):
         raise ConfigError(f"sign-multimodal-v2: dominant must be 'right' or 'left', got {params['dominant']!r}")
+    if bad := [k for k in _SWITCHES if not isinstance(params[k], bool)]:
+        raise ConfigError(f"sign-multimodal-v2: {', '.join(bad)} must be true or false")
 
 
 def context(params: dict[str, Any]) -> int:
@@ -170,10 +175,13 @@ def frame_features_v2(seq: LandmarkSequence, **params: Any) -> tuple[np.ndarray,
     """`sign-multimodal-v2`: the signer-invariant recipe (module docstring), `seq -> ((T, 534), valid (T,))`."""
     if params.get("dominant", "right") == "left":
         seq = mirror_sequence(seq)
-    return _features(seq, {k: v for k, v in params.items() if k != "dominant"}, invariant=True)
+    steps = {k: bool(params.get(k, True)) for k in _SWITCHES}
+    rest = {k: v for k, v in params.items() if k != "dominant" and k not in _SWITCHES}
+    return _features(seq, rest, invariant=True, **steps)
 
 
-def _features(seq: LandmarkSequence, params: dict[str, Any], invariant: bool) -> tuple[np.ndarray, np.ndarray]:
+def _features(seq: LandmarkSequence, params: dict[str, Any], invariant: bool, hands_by_body: bool = True,
+              level_shoulders: bool = True, arms_only_pose: bool = True) -> tuple[np.ndarray, np.ndarray]:
     if not seq.hands():
         raise InputError(f"{seq.source or seq.video_id or '<sequence>'}: sign-multimodal-v1 needs hand streams, "
                          f"got {sorted(seq.streams)}")
@@ -188,7 +196,7 @@ def _features(seq: LandmarkSequence, params: dict[str, Any], invariant: bool) ->
     width = np.linalg.norm(pose[:, L_SHOULDER, :2] - pose[:, R_SHOULDER, :2], axis=-1)
     pose_ok = pp & (width > EPS)
     side_x = np.where(pose_ok, mid[:, 0], 0.5)
-    if invariant:
+    if invariant and hands_by_body:
         a, ap, b, bp = body_side_hands(left, lp, right, rp, pose, pose_ok, side_x)
     else:
         a, ap, b, bp = canonical_hands(left, lp, right, rp, side_x)
@@ -207,18 +215,19 @@ def _features(seq: LandmarkSequence, params: dict[str, Any], invariant: bool) ->
     body_ok = unit_len > EPS
     scale = np.where(body_ok, unit_len, 1.0)
     valid = (ap | bp) & body_ok
-    if invariant:  # level the shoulders: rotate by minus the shoulder line's angle in the image
+    level_on = invariant and level_shoulders
+    if level_on:  # level the shoulders: rotate by minus the shoulder line's angle in the image
         v = pose[:, L_SHOULDER, :2] - pose[:, R_SHOULDER, :2]
         ang = np.where(pose_ok, np.arctan2(v[:, 1] * np.sign(v[:, 0] + EPS), np.abs(v[:, 0])), 0.0)  # within ±90 degrees
         rc, rs = np.cos(-ang), np.sin(-ang)
 
     def level(x: np.ndarray) -> np.ndarray:
-        return _rotate_xy(x, rc, rs) if invariant else x
+        return _rotate_xy(x, rc, rs) if level_on else x
 
     feats = np.zeros((n, SCHEMA.dim), np.float32)
     blk = SCHEMA.blocks
     body_pose = level((pose[:, list(UPPER_BODY_POSE)] - origin[:, None]) / scale[:, None, None])
-    if invariant:
+    if invariant and arms_only_pose:
         dropped = [i for i, j in enumerate(UPPER_BODY_POSE) if j not in KEPT_POSE_V2]
         body_pose[:, dropped] = 0.0
         body_pose[..., 2] = 0.0
