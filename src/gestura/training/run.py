@@ -140,13 +140,14 @@ def prepare(cfg: TrainConfig, run_dir: Path | None = None) -> Prepared:
         window = split.window or window
         stride = split.stride or stride
     else:
-        opts = dict(group_by=cfg.split.group_by, test_fraction=cfg.split.test_fraction,
-                    val_fraction=cfg.split.val_fraction, seed=cfg.seed, test_groups=cfg.split.test_groups,
-                    val_groups=cfg.split.val_groups, window=window, stride=stride, test_by=cfg.split.test_by)
+        split_opts: dict[str, Any] = dict(
+            group_by=cfg.split.group_by, test_fraction=cfg.split.test_fraction, val_fraction=cfg.split.val_fraction,
+            seed=cfg.seed, test_groups=cfg.split.test_groups, val_groups=cfg.split.val_groups, window=window,
+            stride=stride, test_by=cfg.split.test_by)
         if cfg.split.group_by or cfg.split.test_groups or cfg.split.val_groups:
-            split = make_split(seqs, **opts)
+            split = make_split(seqs, **split_opts)
         else:  # the default grouping must not stop a new user whose classes are not all signed by everyone
-            split, note = make_default_split(seqs, **opts)
+            split, note = make_default_split(seqs, **split_opts)
             if note:
                 print(note, file=sys.stderr)
     ids = [s.video_id for s in seqs]
@@ -154,7 +155,7 @@ def prepare(cfg: TrainConfig, run_dir: Path | None = None) -> Prepared:
     labels = ds.labels
     missing_train = sorted(set(labels) - {lb for s in parts["train"] for lb in _seq_labels(s)})
     if missing_train:
-        works = [] if cfg.split.splits_file else working_group_keys(seqs, **{**opts, "test_groups": None,
+        works = [] if cfg.split.splits_file else working_group_keys(seqs, **{**split_opts, "test_groups": None,
                                                                              "val_groups": None, "test_by": None})
         hint = f"--group-by {works[0]} keeps every class in training" if works else \
             "no grouping keeps every class in training; choose held-out groups that leave each class a sequence"
