@@ -139,3 +139,91 @@ def test_split_out_folder_and_bad_window_in_file(seed003: Path, tmp_path: Path) 
                                    "--out", str(tmp_path / "run")])
     assert res.exit_code == 2 and "window: -3 is out of bounds" in res.stderr, res.output
     assert not (tmp_path / "run").exists()
+
+
+def _one_signer_classes(seqs: list) -> list:
+    """Three signers x three classes, but class 1 signed by s01 only and class 2 by s00 only (four sessions
+    each): a split by signer trains on one signer, so it always misses one of the two classes."""
+    names = sorted({x.label for x in seqs})
+    owner = {names[1]: "s01", names[2]: "s00"}
+    return [replace(s, session=f"sess{i % 4}") for i, s in enumerate(seqs)
+            if owner.get(s.label, s.subject) == s.subject]
+
+
+def test_default_split_moves_to_sessions_when_a_class_has_one_signer() -> None:
+    from gestura.data.splits import classes_missing_from_training, make_default_split, working_group_keys
+
+    ds = make_dataset(3, 4, n_classes=3, seed=2, n_frames=12)
+    seqs = _one_signer_classes(ds.sequences)
+    names = sorted({s.label for s in seqs})
+    by_subject = make_split(seqs, seed=0)
+    missing = classes_missing_from_training(seqs, by_subject)
+    assert by_subject.group_by == "subject" and len(missing) == 1 and missing[0] in names[1:]
+    split, note = make_default_split(seqs, seed=0)
+    assert split.group_by == "session" and classes_missing_from_training(seqs, split) == []
+    assert note is not None and "\n" not in note and repr(missing[0]) in note and "by session instead" in note
+    assert working_group_keys(seqs, seed=0)[0] == "session"
+    # where the default already keeps every class, nothing changes and nothing is said
+    plain, quiet = make_default_split(ds.sequences, seed=0)
+    assert plain.group_by == "subject" and quiet is None
+
+
+@pytest.mark.real_data
+def test_default_split_of_asl_words_keeps_every_class(shared_datasets: Path) -> None:
+    from gestura.data.formats import load_dataset
+    from gestura.data.splits import classes_missing_from_training, make_default_split
+
+    seqs = load_dataset(shared_datasets / "asl-traduttore" / "words").sequences
+    by_subject = make_split(seqs, seed=0)
+    assert by_subject.group_by == "subject" and classes_missing_from_training(seqs, by_subject)
+    split, note = make_default_split(seqs, seed=0)
+    assert split.group_by == "session" and classes_missing_from_training(seqs, split) == []
+    assert note is not None and "grouping by session instead" in note
+
+
+def test_leave_one_signer_out_scores_shared_classes_only() -> None:
+    from gestura.data.splits import held_out_folds, single_signer_classes
+
+    ds = make_dataset(3, 4, n_classes=3, seed=2, n_frames=12)
+    seqs = _one_signer_classes(ds.sequences)
+    names = sorted({s.label for s in seqs})
+    assert single_signer_classes(seqs) == {names[1]: "s01", names[2]: "s00"}
+    folds = held_out_folds(seqs, by="subject", val_fraction=0.3)
+    assert [f.name for f in folds] == ["s00", "s01", "s02"]
+    by_id = {s.video_id: s for s in seqs}
+    for f in folds:
+        held = {s.video_id for s in seqs if s.subject == f.held_out[0]}
+        assert set(f.test) | set(f.unscorable) == held
+        assert not (set(f.train) | set(f.val)) & held and not set(f.train) & set(f.val)
+        assert {by_id[i].label for i in f.test} == set(f.shared_classes) <= set(f.train_classes)
+        assert set(f.unseen_classes) == {by_id[i].label for i in f.unscorable}
+        assert {by_id[i].label for i in f.train} == set(f.train_classes)  # validation never takes a whole class
+    s00 = folds[0]
+    assert s00.unseen_classes == [names[2]] and names[1] in s00.train_classes
+
+
+def test_session_folds_hold_out_sessions_of_everyone(seqs: list) -> None:
+    from gestura.data.splits import held_out_folds
+
+    folds = held_out_folds(seqs, by="session", n_folds=3, seed=1)
+    assert len(folds) == 3
+    tests = [set(f.test) | set(f.unscorable) for f in folds]
+    assert set().union(*tests) == {s.video_id for s in seqs}
+    assert all(not a & b for i, a in enumerate(tests) for b in tests[i + 1:])
+    with pytest.raises(ConfigError, match="subject or session"):
+        held_out_folds(seqs, by="episode")
+
+
+@pytest.mark.real_data
+def test_leave_one_signer_out_on_asl_words(shared_datasets: Path) -> None:
+    from gestura.data.formats import load_dataset
+    from gestura.data.splits import held_out_folds, single_signer_classes
+
+    seqs = load_dataset(shared_datasets / "asl-traduttore" / "words").sequences
+    only = single_signer_classes(seqs)
+    folds = {f.name: f for f in held_out_folds(seqs, by="subject")}
+    assert set(folds) == {s.subject for s in seqs}
+    for name, f in folds.items():
+        assert f.unseen_classes == sorted(c for c, who in only.items() if who == name)
+        assert not set(f.shared_classes) & set(f.unseen_classes)
+    assert len(folds["dmohazab"].unscorable) == 0 and folds["Alex"].shared_classes

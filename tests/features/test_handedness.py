@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gestura.features.handedness import mirror_label, mirror_permutation, mirror_sequence, mostly_left
+from gestura.landmarks.sequence import LandmarkSequence
 
 STREAM_LABELS = ["fist", "rotate_left", "rotate_right", "swiping_down", "swiping_left", "swiping_right",
                  "swiping_up", "unknown"]
@@ -106,3 +107,19 @@ def test_left_hand_training_windows_take_the_mirror_label() -> None:
     xr, _, _ = right.arrays()
     xl, _, _ = left.arrays()
     assert np.allclose(xr, xl, atol=1e-5)  # the same features: the label is all that mirrors
+
+
+def test_dominant_side_follows_the_moving_hand_not_the_slot(make_hand) -> None:
+    from gestura.features.handedness import dominant_side
+
+    n = 20
+    pose = np.full((n, 33, 4), 0.5, np.float32)
+    pose[:, 11, :2], pose[:, 12, :2] = (0.6, 0.5), (0.4, 0.5)
+    moving = make_hand(1, n, start=(0.35, 0.7), move=(0.1, -0.3))  # the signer's right hand signs
+    still = make_hand(2, n, start=(0.65, 0.8), move=(0.0, 0.0))
+    pose[:, 16, :3], pose[:, 15, :3] = moving[:, 0], still[:, 0]
+    # Holistic put the moving hand in the "left_hand" slot: the body, not the slot, decides
+    seq = LandmarkSequence.from_arrays({"pose": pose, "left_hand": moving, "right_hand": still}, 30.0)
+    assert dominant_side([seq]) == "right"
+    assert dominant_side([mirror_sequence(seq)]) == "left"
+    assert dominant_side([]) == "right"

@@ -168,3 +168,32 @@ def test_train_streams_from_a_feature_store(tiny_data: Path, tmp_path: Path, tin
         prepare(load_config(None, [f"data.path={tmp_path / 'st'}", *base, "augment.enabled=true"]))
     bad = CliRunner().invoke(app, ["data", "store", str(tmp_path / "nope"), "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "no such file" in bad.output
+
+
+def _one_signer_class_data(path: Path) -> Path:
+    """Three people x three classes on disk, but class 1 signed by s01 only and class 2 by s00 only."""
+    from dataclasses import replace
+
+    from gestura.data.formats import write_seed003
+    from gestura.data.synthetic import make_dataset
+
+    seqs = make_dataset(3, 4, n_classes=3, seed=2, n_frames=24).sequences
+    names = sorted({s.label for s in seqs})
+    owner = {names[1]: "s01", names[2]: "s00"}
+    keep = [replace(s, session=f"sess{i % 4}") for i, s in enumerate(seqs) if owner.get(s.label, s.subject) == s.subject]
+    write_seed003(path, keep)
+    return path
+
+
+def test_default_split_does_not_stop_a_new_user(tmp_path: Path, tiny_sets: list[str],
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from gestura.training.run import prepare
+
+    data = _one_signer_class_data(tmp_path / "d")
+    prep = prepare(load_config(None, [f"data.path={data}", *tiny_sets]))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert prep.split.group_by == "session" and len(err) == 1 and "grouping by session instead" in err[0]
+    trained = {s.label for s in prep.train.sequences}
+    assert trained == set(prep.labels)
+    with pytest.raises(InputError, match="--group-by session keeps every class in training"):
+        prepare(load_config(None, [f"data.path={data}", *tiny_sets, "split.group_by=subject"]))

@@ -185,6 +185,164 @@ def make_split(sequences: Sequence[Any], *, group_by: str | None = None, test_fr
     return Split(**parts, group_by=key, seed=seed, window=window, stride=stride, groups=grp)
 
 
+def classes_missing_from_training(sequences: Sequence[Any], split: Split) -> list[str]:
+    """Labels of `sequences` that no training sequence of `split` carries (sorted)."""
+    train = set(split.train)
+    have: set[str] = set()
+    wanted: set[str] = set()
+    for s, lb in zip(sequences, sequence_labels(sequences)):
+        labels = {lb} if s.label is not None or s.frame_labels is None else {str(x) for x in np.unique(s.frame_labels)}
+        labels.discard("")
+        wanted |= labels
+        if s.video_id in train:
+            have |= labels
+    return sorted(wanted - have)
+
+
+def make_default_split(sequences: Sequence[Any], **kwargs: Any) -> tuple[Split, str | None]:
+    """`make_split` with the default grouping, moving to a finer one when a class would have no training sequence.
+
+    A new user's data often has classes signed by one person only: held out by person, such a class cannot be
+    learnt. The default key (subject, ...) is tried first, then the next keys with enough groups (session,
+    episode, video); the first that keeps every class in training wins. Returns `(split, note)`, where `note`
+    is one line saying which grouping replaced the default and why (None when the default worked). If no key
+    keeps every class, the default key's split is returned with a note naming the missing classes.
+    """
+    first = make_split(sequences, **kwargs)
+    missing = classes_missing_from_training(sequences, first)
+    if not missing:
+        return first, None
+    for key in GROUP_KEYS[GROUP_KEYS.index(first.group_by) + 1:]:
+        vals = group_values(sequences, key)
+        if any(v is None for v in vals) or len(set(vals)) < 3:
+            continue
+        split = make_split(sequences, **{**kwargs, "group_by": key})
+        if not classes_missing_from_training(sequences, split):
+            return split, (f"split: grouping by {first.group_by} leaves class(es) {_short(missing)} without a "
+                           f"training sequence (signed by held-out {first.group_by}s only); grouping by {key} "
+                           f"instead (pass --group-by to choose)")
+    return first, f"split: no grouping keeps class(es) {_short(missing)} in training"
+
+
+def working_group_keys(sequences: Sequence[Any], **kwargs: Any) -> list[str]:
+    """The grouping keys whose split (with these `make_split` options) keeps every class in training."""
+    out = []
+    for key in GROUP_KEYS:
+        vals = group_values(sequences, key)
+        if any(v is None for v in vals) or len(set(vals)) < 3:
+            continue
+        try:
+            split = make_split(sequences, **{**kwargs, "group_by": key})
+        except InputError:
+            continue
+        if not classes_missing_from_training(sequences, split):
+            out.append(key)
+    return out
+
+
+@dataclass
+class HeldOutFold:
+    """One fold of a held-out protocol: `held_out` groups (of `key`) form the test set.
+
+    `test` holds only clips of classes the training people also sign (`shared_classes`); the held-out clips of
+    classes nobody in training signs are in `unscorable` (their classes in `unseen_classes`): no model could name
+    them, so counting them would measure the data, not the model. Validation is whole sessions of the training
+    people, never the held-out ones.
+    """
+
+    name: str
+    key: str
+    held_out: list[str]
+    train: list[str]
+    val: list[str]
+    test: list[str]
+    unscorable: list[str]
+    train_classes: list[str]
+    shared_classes: list[str]
+    unseen_classes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "key": self.key, "held_out": self.held_out, "n_train": len(self.train),
+                "n_val": len(self.val), "n_test": len(self.test), "n_unscorable": len(self.unscorable),
+                "train_classes": self.train_classes, "shared_classes": self.shared_classes,
+                "unseen_classes": self.unseen_classes}
+
+
+def single_signer_classes(sequences: Sequence[Any]) -> dict[str, str]:
+    """`{class: signer}` for every class that one signer (subject) alone signs: unscorable when that signer is
+    held out, and learnt from one body when not."""
+    who: dict[str, set[str]] = {}
+    for s, lb in zip(sequences, sequence_labels(sequences)):
+        if lb:
+            who.setdefault(lb, set()).add(str(s.subject))
+    return {lb: next(iter(p)) for lb, p in sorted(who.items()) if len(p) == 1}
+
+
+def held_out_folds(sequences: Sequence[Any], by: str = "subject", n_folds: int | None = None,
+                   val_fraction: float = 0.15, seed: int = 0) -> list[HeldOutFold]:
+    """Folds that hold out whole groups: one per signer for `by="subject"` (leave one signer out), or
+    `n_folds` (default 3) label-stratified folds of sessions for `by="session"` (people seen, sessions not).
+
+    Each fold's validation set is about `val_fraction` of the training sessions, drawn with `seed`; a session
+    whose removal would leave a class without a training clip stays in training.
+    """
+    check_fraction(val_fraction, "val_fraction", error=InputError)
+    key = ALIASES.get(by, by)
+    if key not in ("subject", "session"):
+        raise ConfigError(f"held_out_folds: by must be subject or session, got {by!r}")
+    if len(sequences) == 0:
+        raise InputError("empty dataset: nothing to split")
+    ids = np.array([s.video_id for s in sequences], dtype=object)
+    if len(set(ids.tolist())) != len(ids):
+        raise InputError("sequence ids (video_id) are not unique; cannot make folds by id")
+    groups = np.array(group_values(sequences, key), dtype=object)
+    sessions = np.array(group_values(sequences, "session"), dtype=object)
+    if any(g is None for g in groups) or any(g is None for g in sessions):
+        raise InputError(f"held_out_folds: every sequence needs a {key} and a session id")
+    labels = np.array(sequence_labels(sequences), dtype=object)
+    if key == "subject":
+        names = sorted(set(groups.tolist()))
+        if len(names) < 2:
+            raise InputError(f"held_out_folds: {len(names)} signer(s); leaving one out needs at least 2")
+        tests = [(f"{n}", [n], groups == n) for n in names]
+    else:
+        from sklearn.model_selection import StratifiedGroupKFold
+
+        k = n_folds or 3
+        if len(set(groups.tolist())) < k:
+            raise InputError(f"held_out_folds: {len(set(groups.tolist()))} sessions are too few for {k} folds")
+        sgkf = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+        tests = []
+        for i, (_, held) in enumerate(sgkf.split(ids, labels, groups)):
+            mask = np.zeros(len(ids), bool)
+            mask[held] = True
+            tests.append((f"sessions-{i}", sorted(set(groups[held].tolist())), mask))
+    folds = []
+    for name, held, test_mask in tests:
+        rest = np.flatnonzero(~test_mask)
+        val_mask = np.zeros(len(ids), bool)
+        val_mask[rest[_draw(rest, labels[rest], sessions[rest], val_fraction, seed + 1)]] = True
+        for sess in sorted(set(sessions[val_mask].tolist())):  # keep every class of the training people
+            in_sess = val_mask & (sessions == sess)
+            left = set(labels[~test_mask & ~val_mask].tolist())
+            if set(labels[in_sess].tolist()) - left:
+                val_mask[in_sess] = False
+        train_mask = ~test_mask & ~val_mask
+        train_classes = sorted(set(labels[train_mask].tolist()) - {""})
+        scorable = test_mask & np.isin(labels, train_classes)
+        folds.append(HeldOutFold(
+            name=name, key=key, held_out=list(held), train=ids[train_mask].tolist(), val=ids[val_mask].tolist(),
+            test=ids[scorable].tolist(), unscorable=ids[test_mask & ~scorable].tolist(), train_classes=train_classes,
+            shared_classes=sorted(set(labels[scorable].tolist())),
+            unseen_classes=sorted(set(labels[test_mask & ~scorable].tolist()) - {""})))
+    return folds
+
+
+def _short(items: Sequence[str], n: int = 5) -> str:
+    shown = ", ".join(repr(x) for x in items[:n])
+    return f"[{shown}{f', ... {len(items) - n} more' if len(items) > n else ''}]"
+
+
 def leave_one_group_out(sequences: Sequence[Any], group_by: str | None = None, val_fraction: float = 0.15,
                         seed: int = 0) -> list[Split]:
     """One split per group: that group is the test set, validation groups are drawn from the rest."""

@@ -69,6 +69,35 @@ def mirror_sequence(seq: LandmarkSequence) -> LandmarkSequence:
                    label=None if seq.label is None else mirror_label(seq.label))
 
 
+def dominant_side(sequences: Sequence[LandmarkSequence]) -> str:
+    """`"right"` or `"left"`: the side of the body whose hand moves more over these clips of one signer.
+
+    Each detected hand is given to the nearer pose wrist (Holistic's hand slots are not reliable), and its wrist
+    path length is summed per side. Clips without a pose count by slot name. Ties and no hands: `"right"`.
+    """
+    travel = {"left": 0.0, "right": 0.0}
+    for seq in sequences:
+        hands = {}
+        for name in ("left_hand", "right_hand"):
+            if name in seq.streams:
+                hands[name] = (np.asarray(seq.streams[name])[:, 0, :2], np.asarray(seq.present[name], bool))
+        if not hands:
+            continue
+        pose = np.asarray(seq.streams["pose"])[:, :, :2] if "pose" in seq.streams else None
+        pp = np.asarray(seq.present["pose"], bool) if pose is not None else None
+        for name, (w, p) in hands.items():
+            side = np.full(len(w), name.split("_")[0], dtype=object)
+            if pose is not None and pp is not None:
+                to_left = np.linalg.norm(w - pose[:, 15], axis=-1)
+                to_right = np.linalg.norm(w - pose[:, 16], axis=-1)
+                side = np.where(pp, np.where(to_left < to_right, "left", "right"), side)
+            step = np.linalg.norm(np.diff(w, axis=0), axis=-1)
+            ok = p[1:] & p[:-1] & (side[1:] == side[:-1])
+            for s_ in ("left", "right"):
+                travel[s_] += float(step[ok & (side[1:] == s_)].sum())
+    return "left" if travel["left"] > travel["right"] else "right"
+
+
 def mostly_left(is_left: np.ndarray, valid: np.ndarray) -> bool:
     """Whether a window's acting hand is the left one: the majority of its valid frames (ties: right)."""
     v = np.asarray(valid, dtype=bool)
@@ -76,4 +105,4 @@ def mostly_left(is_left: np.ndarray, valid: np.ndarray) -> bool:
     return n > 0 and int(np.asarray(is_left, dtype=bool)[v].sum()) * 2 > n
 
 
-__all__ = ["MIRROR_PAIRS", "mirror_label", "mirror_permutation", "mirror_sequence", "mostly_left"]
+__all__ = ["MIRROR_PAIRS", "dominant_side", "mirror_label", "mirror_permutation", "mirror_sequence", "mostly_left"]

@@ -23,6 +23,7 @@ _MODULES = {
     "feature-schema-v1": "gestura.features.hand_v1",
     "holistic-raw-v1": "gestura.features.holistic_raw",
     "sign-multimodal-v1": "gestura.features.sign_multimodal",
+    "sign-multimodal-v2": "gestura.features.sign_multimodal:V2",
     "fingertip-trajectory-v1": "gestura.features.fingertip",
     "joints-hand-v1": "gestura.features.joints:HAND",
     "joints-two-hands-v1": "gestura.features.joints:TWO_HANDS",

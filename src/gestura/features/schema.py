@@ -58,6 +58,12 @@ SIGN_MULTIMODAL_V1 = FeatureSchema(
     "shoulder-width-scaled body frame, hand shapes in palm units, joint-angle cosines, velocity, acceleration, "
     "hand-shape descriptors and a short trajectory summary.",
 )
+SIGN_MULTIMODAL_V2 = FeatureSchema(
+    "sign-multimodal-v2", 534, dict(SIGN_MULTIMODAL_V1.blocks),
+    "The columns of sign-multimodal-v1, made signer-invariant: left-dominant signers mirrored (dominant hand in "
+    "slot a), hands assigned to the body's sides by the nearer pose wrist, shoulders levelled (hand shapes "
+    "relative to the body), pose kept for the nose, shoulders and arms only without depth, values clipped to ±10.",
+)
 FINGERTIP_V1 = FeatureSchema(
     "fingertip-trajectory-v1", 7,
     _blocks(("position", 2), ("velocity", 2), ("speed", 1), ("direction", 2)),
@@ -65,7 +71,8 @@ FINGERTIP_V1 = FeatureSchema(
     "velocity, speed and direction of motion.",
 )
 
-SCHEMAS: dict[str, FeatureSchema] = {s.id: s for s in (HAND_V1, HOLISTIC_RAW_V1, SIGN_MULTIMODAL_V1, FINGERTIP_V1)}
+SCHEMAS: dict[str, FeatureSchema] = {s.id: s for s in (HAND_V1, HOLISTIC_RAW_V1, SIGN_MULTIMODAL_V1,
+                                                       SIGN_MULTIMODAL_V2, FINGERTIP_V1)}
 
 
 _EXTENSIONS = {"joints-": ("gestura.features.joints", "JOINT_FEATURE_SCHEMAS")}

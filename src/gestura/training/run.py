@@ -10,6 +10,7 @@ Models named `logreg` or `knn` run the scikit-learn baselines on the same split 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,7 +133,7 @@ def make_augment(cfg: TrainConfig) -> Any:
 def prepare(cfg: TrainConfig, run_dir: Path | None = None) -> Prepared:
     """Load, split, featurise and window the data; every input error is raised here."""
     from gestura.data.dataset import WindowDataset, check_windows
-    from gestura.data.splits import Split, make_split
+    from gestura.data.splits import Split, make_default_split, make_split, working_group_keys
 
     ds = load_training_data(cfg)
     seqs = ds.sequences
@@ -150,17 +151,27 @@ def prepare(cfg: TrainConfig, run_dir: Path | None = None) -> Prepared:
         window = split.window or window
         stride = split.stride or stride
     else:
-        split = make_split(seqs, group_by=cfg.split.group_by, test_fraction=cfg.split.test_fraction,
-                           val_fraction=cfg.split.val_fraction, seed=cfg.seed, test_groups=cfg.split.test_groups,
-                           val_groups=cfg.split.val_groups, window=window, stride=stride,
-                           test_by=cfg.split.test_by)
+        split_opts: dict[str, Any] = dict(
+            group_by=cfg.split.group_by, test_fraction=cfg.split.test_fraction, val_fraction=cfg.split.val_fraction,
+            seed=cfg.seed, test_groups=cfg.split.test_groups, val_groups=cfg.split.val_groups, window=window,
+            stride=stride, test_by=cfg.split.test_by)
+        if cfg.split.group_by or cfg.split.test_groups or cfg.split.val_groups:
+            split = make_split(seqs, **split_opts)
+        else:  # the default grouping must not stop a new user whose classes are not all signed by everyone
+            split, note = make_default_split(seqs, **split_opts)
+            if note:
+                print(note, file=sys.stderr)
     ids = [s.video_id for s in seqs]
     parts = {n: [s for s, keep in zip(seqs, split.part_of(ids, n)) if keep] for n in ("train", "val", "test")}
     labels = ds.labels
     missing_train = sorted(set(labels) - {lb for s in parts["train"] for lb in _seq_labels(s)})
     if missing_train:
+        works = [] if cfg.split.splits_file else working_group_keys(seqs, **{**split_opts, "test_groups": None,
+                                                                             "val_groups": None, "test_by": None})
+        hint = f"--group-by {works[0]} keeps every class in training" if works else \
+            "no grouping keeps every class in training; choose held-out groups that leave each class a sequence"
         raise InputError(f"{cfg.data.path}: class(es) {missing_train[:5]} have no training sequence under the "
-                         f"split by {split.group_by}; choose another --group-by or held-out groups")
+                         f"split by {split.group_by}; {hint}")
     if streamed:
         from gestura.data.store import StoreFeatureDataset
 

@@ -1,0 +1,263 @@
+"""Signs from people never seen: models x seeds x feature recipes over held-out-signer (and held-out-session) folds.
+
+    PYTHONPATH=src python scripts/sign_protocol.py --data ../shared/datasets/asl-traduttore/words \
+        --models logreg,knn,bilstm --seeds 0,1,2 --features sign-multimodal-v1,sign-multimodal-v2 \
+        --protocols subject --out runs/sign-protocol/words
+
+Each fold (`gestura.data.splits.held_out_folds`) trains on every other signer (validation: whole sessions of the
+training signers) and scores the held-out signer on the classes the others also sign; classes only the held-out
+signer signs are listed, not scored. Every clip is featurised once per recipe (cached under `--out`). Results are
+appended run by run to `results.json` (a rerun skips finished runs) and summarised in `table.md`: accuracy and
+macro-F1 per held-out group as mean ± standard deviation over seeds, and the mean over groups.
+`--stack` adds the XGBoost stack of the members (every model but knn), fitted on their out-of-fold class
+probabilities over `--stack-folds` session folds of the training signers (never on scores of clips a member
+trained on, never on a handful of validation clips); it scores the held-out signer with the members trained on
+the whole training set. logreg and knn are deterministic, so they run with the first seed only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gestura.data.formats import load_dataset
+from gestura.data.splits import HeldOutFold, group_values, held_out_folds, single_signer_classes
+from gestura.features.handedness import dominant_side, mirror_sequence
+from gestura.features.pipeline import FeaturePipeline
+from gestura.io import write_json
+
+NEURAL = {
+    "bilstm": {"hidden": 48, "layers": 1, "dropout": 0.3},
+    "lstm": {"units": [64], "dense": [64], "dropout": 0.2},
+    "transformer": {"d_model": 64, "heads": 4, "layers": 2, "dropout": 0.1},
+}
+BASELINE = {"logreg": {"C": 1.0}, "knn": {"k": 5}}
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def featurise(seqs: list[Any], schema: str, cache: Path, mirror: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """`(N, W, F)` features + `(N, W)` masks of every clip as one window, cached in `cache` (.npz)."""
+    if cache.is_file():
+        z = np.load(cache)
+        return z["x"], z["m"]
+    pipe = make_pipeline(schema)
+    w = max(s.n_frames for s in seqs)
+    xs = np.zeros((len(seqs), w, pipe.dim), np.float32)
+    ms = np.zeros((len(seqs), w), bool)
+    t0 = time.perf_counter()
+    for i, s in enumerate(seqs):
+        f, v = pipe.transform(mirror_sequence(s) if s.subject in mirror else s)
+        xs[i, :len(f)], ms[i, :len(v)] = f, v
+        if (i + 1) % 1000 == 0:
+            log(f"  {schema}: {i + 1}/{len(seqs)} clips featurised ({time.perf_counter() - t0:.0f} s)")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, x=xs, m=ms)
+    return xs, ms
+
+
+def make_pipeline(spec: str) -> FeaturePipeline:
+    """`schema` or `schema@key=value@...` (true/false/ints parsed) -> the feature pipeline."""
+    schema, *items = spec.split("@")
+    params: dict[str, Any] = {}
+    for item in items:
+        k, _, v = item.partition("=")
+        params[k] = {"true": True, "false": False}.get(v.lower(), int(v) if v.lstrip("-").isdigit() else v)
+    return FeaturePipeline(schema, params)
+
+
+def fit_predict(model: str, x: np.ndarray, m: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, ...] | None,
+                xt: np.ndarray, mt: np.ndarray, k: int, seed: int, epochs: int) -> np.ndarray:
+    """Train `model` on `(x, m, y)` (early stopping on `val` when given) and return `(len(xt), k)` probabilities."""
+    if model in BASELINE:
+        from gestura.evaluation.baselines import fit_baseline
+
+        clf = fit_baseline(model, x, m, y, seed=seed, **BASELINE[model])
+        return clf.predict_proba(xt, mt, n_classes=k)
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from gestura.models import create_model
+    from gestura.training.config import OptimConfig, ScheduleConfig
+    from gestura.training.trainer import fit, predict_loader
+
+    def loader(a: np.ndarray, b: np.ndarray, c: np.ndarray, shuffle: bool) -> DataLoader:
+        ds = TensorDataset(torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(c.astype(np.int64)))
+        return DataLoader(ds, batch_size=64 if shuffle else 512, shuffle=shuffle)
+
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    net = create_model(model, input_dim=x.shape[2], num_classes=k, **NEURAL[model])
+    fit(net, loader(x, m, y, True), loader(*val, False) if val is not None and len(val[2]) else None,
+        OptimConfig(lr=0.002), ScheduleConfig(epochs=epochs, patience=4), seed=seed, progress=False)
+    proba, _ = predict_loader(net, loader(xt, mt, np.zeros(len(xt), np.int64), False))
+    return proba
+
+
+def score(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import f1_score
+
+    pred = proba.argmax(1)
+    return {"accuracy": float((pred == y).mean()),
+            "macro_f1": float(f1_score(y, pred, labels=sorted(set(y.tolist())), average="macro", zero_division=0))}
+
+
+def stack_predict(members: list[str], fold: HeldOutFold, idx: dict[str, np.ndarray], x: np.ndarray,
+                  m: np.ndarray, y: np.ndarray, sessions: np.ndarray, test_proba: dict[str, np.ndarray], k: int,
+                  seed: int, epochs: int, n_folds: int, with_stats: bool = False) -> np.ndarray:
+    """The XGBoost stack fitted on out-of-fold member scores over session folds of the training signers."""
+    from gestura.models.ensemble import XGBStack, out_of_fold, window_statistics
+
+    tr = np.concatenate([idx["train"], idx["val"]])
+    cols = []
+    for name in members:
+        def one(a: np.ndarray, b: np.ndarray, name: str = name) -> np.ndarray:
+            return fit_predict(name, x[tr[a]], m[tr[a]], y[tr[a]], None, x[tr[b]], m[tr[b]], k, seed, epochs)
+        cols.append(out_of_fold(one, y[tr], sessions[tr], n_splits=n_folds))
+        log(f"    stack: out-of-fold scores of {name} done")
+    te = idx["test"]
+    stats_tr = [window_statistics(x[tr], m[tr])] if with_stats else []
+    stats_te = [window_statistics(x[te], m[te])] if with_stats else []
+    stack = XGBStack(n_estimators=150, max_depth=3, learning_rate=0.1, seed=seed, n_jobs=1)
+    stack.fit(np.concatenate(cols + stats_tr, axis=1), y[tr])
+    feats = np.concatenate([test_proba[n] for n in members] + stats_te, axis=1)
+    p = stack.predict_proba(feats)
+    out = np.zeros((len(te), k), np.float32)
+    out[:, stack.classes_.astype(int)] = p
+    return out
+
+
+def summarise(results: list[dict[str, Any]]) -> str:
+    """Markdown: one row per (data, protocol, features, model); per-fold mean ± sd over seeds."""
+    rows: dict[tuple[str, str, str, str], dict[str, dict[int, dict[str, float]]]] = {}
+    for r in results:
+        key = (r["data"], r["protocol"], r["features"], r["model"])
+        rows.setdefault(key, {}).setdefault(r["fold"], {})[r["seed"]] = r
+    lines = []
+    for (data, proto) in sorted({(k[0], k[1]) for k in rows}):
+        folds = sorted({f for k, v in rows.items() if k[:2] == (data, proto) for f in v})
+        lines += [f"\n**{data}, {'one signer held out' if proto == 'subject' else 'sessions held out'}** "
+                  f"(accuracy, mean ± sd over seeds; test clips per fold: "
+                  + ", ".join(f"{f} {next(r['n_test'] for r in results if r['data'] == data and r['protocol'] == proto and r['fold'] == f)}" for f in folds)
+                  + ")\n",
+                  "| features | model | seeds | " + " | ".join(folds) + " | mean over folds | macro-F1 mean |",
+                  "|---|---|---|" + "---|" * (len(folds) + 2)]
+        for key in sorted(k for k in rows if k[:2] == (data, proto)):
+            per = rows[key]
+            seeds = sorted({s for f in per.values() for s in f})
+            cells = []
+            for f in folds:
+                a = [per.get(f, {}).get(s, {}).get("accuracy") for s in seeds]
+                a = [v for v in a if v is not None]
+                cells.append("–" if not a else f"{np.mean(a):.3f}" + (f" ± {np.std(a):.3f}" if len(a) > 1 else ""))
+            complete = [s for s in seeds if all(s in per.get(f, {}) for f in folds)]
+            acc = [np.mean([per[f][s]["accuracy"] for f in folds]) for s in complete]
+            f1 = [np.mean([per[f][s]["macro_f1"] for f in folds]) for s in complete]
+            spread = len(acc) > 1
+            mean = "–" if not acc else f"**{np.mean(acc):.3f}**" + (f" ± {np.std(acc):.3f}" if spread else "")
+            f1c = "–" if not f1 else f"{np.mean(f1):.3f}" + (f" ± {np.std(f1):.3f}" if spread else "")
+            lines.append(f"| {key[2]} | {key[3]} | {len(complete)} | " + " | ".join(cells) + f" | {mean} | {f1c} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", action="append", required=True, help="seed-003 folder (repeatable)")
+    ap.add_argument("--models", default="logreg,knn,bilstm")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--features", default="sign-multimodal-v1,sign-multimodal-v2")
+    ap.add_argument("--protocols", default="subject", help="subject (leave one signer out) and/or session")
+    ap.add_argument("--session-folds", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--stack", action="store_true", help="add the XGBoost stack (out-of-fold member scores)")
+    ap.add_argument("--stack-folds", type=int, default=3)
+    ap.add_argument("--stack-stats", action="store_true", help="also feed the stack window statistics")
+    ap.add_argument("--out", default="runs/sign-protocol")
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
+    import torch
+
+    torch.set_num_threads(a.threads)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    res_path = out / "results.json"
+    doc: dict[str, Any] = json.loads(res_path.read_text()) if res_path.is_file() else {"runs": [], "folds": {}}
+    done = {(r["data"], r["protocol"], r["features"], r["model"], r["fold"], r["seed"]) for r in doc["runs"]}
+    models = [x for x in a.models.split(",") if x]
+    if bad := [x for x in models if x not in NEURAL and x not in BASELINE]:
+        ap.error(f"unknown model(s) {bad}; choose from {sorted(NEURAL) + sorted(BASELINE)}")
+    seeds = [int(x) for x in a.seeds.split(",")]
+    for data in a.data:
+        name = Path(data).name
+        seqs = load_dataset(data).sequences
+        signers = sorted({str(s.subject) for s in seqs})
+        sides = {p: dominant_side([s for s in seqs if str(s.subject) == p]) for p in signers}
+        log(f"{name}: {len(seqs)} clips, signers {signers}, dominant hand {sides}")
+        doc.setdefault("dominant_side", {})[name] = sides
+        doc.setdefault("single_signer_classes", {})[name] = single_signer_classes(seqs)
+        labels_all = np.array([str(s.label) for s in seqs])
+        pos = {s.video_id: i for i, s in enumerate(seqs)}
+        sessions = np.array(group_values(seqs, "session"), dtype=object)
+        for proto in a.protocols.split(","):
+            folds = held_out_folds(seqs, by=proto, n_folds=a.session_folds)
+            doc["folds"][f"{name}/{proto}"] = [f.to_dict() for f in folds]
+            for schema in a.features.split(","):
+                v2 = schema.split("@")[0].endswith("-v2")
+                mirror = {p for p, side in sides.items() if side == "left"} if v2 else set()
+                x, m = featurise(seqs, schema, out / "cache" / f"{name}-{schema}.npz", mirror)
+                for fold in folds:
+                    if not fold.test:
+                        log(f"{name} {proto}: held-out {fold.name} signs no class the others sign; fold skipped")
+                        continue
+                    classes = fold.train_classes
+                    cid = {c: i for i, c in enumerate(classes)}
+                    y = np.array([cid.get(lb, -1) for lb in labels_all])
+                    idx = {p: np.array([pos[i] for i in getattr(fold, p)], dtype=np.int64)
+                           for p in ("train", "val", "test")}
+                    val = (x[idx["val"]], m[idx["val"]], y[idx["val"]])
+                    for seed in seeds:
+                        test_proba: dict[str, np.ndarray] = {}
+                        for model in models + (["xgb_stack"] if a.stack else []):
+                            key = (name, proto, schema, model, fold.name, seed)
+                            if key in done or (model in BASELINE and seed != seeds[0]):
+                                continue  # the baselines are deterministic: one seed
+                            t0 = time.perf_counter()
+                            if model == "xgb_stack":
+                                members = [mm for mm in models if mm != "knn"]
+                                for mm in members:
+                                    if mm not in test_proba:
+                                        test_proba[mm] = fit_predict(mm, x[idx["train"]], m[idx["train"]],
+                                                                     y[idx["train"]], val, x[idx["test"]],
+                                                                     m[idx["test"]], len(classes), seed, a.epochs)
+                                proba = stack_predict(members, fold, idx, x, m, y, sessions, test_proba,
+                                                      len(classes), seed, a.epochs, a.stack_folds, a.stack_stats)
+                            else:
+                                proba = fit_predict(model, x[idx["train"]], m[idx["train"]], y[idx["train"]], val,
+                                                    x[idx["test"]], m[idx["test"]], len(classes), seed, a.epochs)
+                                test_proba[model] = proba
+                            r = {"data": name, "protocol": proto, "features": schema, "model": model,
+                                 "fold": fold.name, "seed": seed, "n_test": len(idx["test"]),
+                                 "n_classes": len(classes), "seconds": round(time.perf_counter() - t0, 1),
+                                 **score(y[idx["test"]], proba)}
+                            doc["runs"].append(r)
+                            done.add(key)
+                            write_json(res_path, doc)
+                            log(f"{name} {proto} {schema} {model} held out {fold.name} seed {seed}: "
+                                f"accuracy {r['accuracy']:.3f} macro-F1 {r['macro_f1']:.3f} ({r['seconds']} s)")
+        (out / "table.md").write_text(summarise(doc["runs"]))
+    log(f"wrote {res_path} and {out / 'table.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
