@@ -87,8 +87,8 @@ def fit_predict(model: str, x: np.ndarray, m: np.ndarray, y: np.ndarray, val: tu
     from torch.utils.data import DataLoader, TensorDataset
 
     from gestura.models import create_model
-    from gestura.training.config import OptimConfig, ScheduleConfig
-    from gestura.training.trainer import fit, predict_loader
+    from gestura.training.callbacks import EarlyStopping
+    from gestura.training.trainer import FitConfig, FitData, fit, predict_loader
 
     def loader(a: np.ndarray, b: np.ndarray, c: np.ndarray, shuffle: bool) -> DataLoader:
         ds = TensorDataset(torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(c.astype(np.int64)))
@@ -97,8 +97,10 @@ def fit_predict(model: str, x: np.ndarray, m: np.ndarray, y: np.ndarray, val: tu
     torch.manual_seed(seed)
     np.random.seed(seed)
     net = create_model(model, input_dim=x.shape[2], num_classes=k, **NEURAL[model])
-    fit(net, loader(x, m, y, True), loader(*val, False) if val is not None and len(val[2]) else None,
-        OptimConfig(lr=0.002), ScheduleConfig(epochs=epochs, patience=4), seed=seed, progress=False)
+    has_val = val is not None and len(val[2]) > 0
+    fit(net, FitData(train=loader(x, m, y, True), val=loader(*val, False) if has_val else None),
+        FitConfig(epochs=epochs, lr=0.002, seed=seed, progress=False,
+                  callbacks=(EarlyStopping(4),) if has_val else ()))
     proba, _ = predict_loader(net, loader(xt, mt, np.zeros(len(xt), np.int64), False))
     return proba
 

@@ -172,10 +172,13 @@ def prepare(cfg: TrainConfig, run_dir: Path | None = None) -> Prepared:
             "no grouping keeps every class in training; choose held-out groups that leave each class a sequence"
         raise InputError(f"{cfg.data.path}: class(es) {missing_train[:5]} have no training sequence under the "
                          f"split by {split.group_by}; {hint}")
+    train: Any
+    val: Any
+    test: Any
     if streamed:
         from gestura.data.store import StoreFeatureDataset
 
-        where = {n: np.flatnonzero(split.part_of(ids, n)) for n in ("train", "val", "test")}
+        where = {n: np.flatnonzero(split.part_of(ids, n)).tolist() for n in ("train", "val", "test")}
         opts = dict(labels=labels, window=window, stride=stride, label_rule=cfg.split.label_rule)
         train = StoreFeatureDataset(ds, items=where["train"], max_per_class=cfg.data.max_per_class, seed=cfg.seed,
                                     **opts)
@@ -222,7 +225,7 @@ def train_run(cfg: TrainConfig, trial: Any = None) -> Path:
     prep = prepare(cfg)
     k = len(prep.labels)
     params = {**cfg.model.params, "input_dim": prep.pipeline.dim, "num_classes": k}
-    model = None
+    model: torch.nn.Module | None = None
     if cfg.model.name not in BASELINES and not cfg.transfer.init_from:
         model = create_model(cfg.model.name, **params)  # a bad model spec fails before anything is written
     run_dir = planned_run_dir(cfg)
@@ -246,6 +249,7 @@ def train_run(cfg: TrainConfig, trial: Any = None) -> Path:
         early = EarlyStopping(cfg.schedule.patience)
         cbs = (early, CSVLogger(run_dir / "metrics.csv"), *pruning, Checkpoint(ckpt_dir, callbacks=[early]))
         resume = str(ckpt_dir / "last.pt") if cfg.resume else None
+        assert model is not None  # built above for every non-baseline, non-transfer run
         history = fit(model, FitData(prep.train, prep.val, labels=prep.labels, collate=collate),
                       FitConfig.from_train_config(cfg, cbs, resume_from=resume), ctx=ctx).history
     train_seconds = time.perf_counter() - t0
@@ -253,6 +257,7 @@ def train_run(cfg: TrainConfig, trial: Any = None) -> Path:
         D.cleanup()
         if not ctx.is_main:
             return run_dir  # rank 0 alone evaluates and writes metrics, plots and the artifact
+    assert model is not None
     proba, y = predict_loader(model, DataLoader(prep.test, batch_size=256, collate_fn=collate))
     subjects = [prep.test.sequences[i].subject for i in prep.test.sequence_index]
     report = evaluate(y, proba, prep.labels, subjects=subjects if any(subjects) else None,
