@@ -28,17 +28,24 @@ def _bundle(tmp: Path) -> Path:
     return tmp / "art"
 
 
+def _fire_everything(tmp: Path) -> tuple[Path, Path]:
+    """A decision file that fires on any score and a map that sends next_slide for every class: every window
+    of a tiny untrained model becomes a command, so the sinks have something to carry."""
+    dec = tmp / "decision.yaml"
+    dec.write_text("threshold: 0.01\nrearm: 0.0\nmin_frames: 1\nsmoothing: none\ncooldown_s: 0\n"
+                   "refractory_s: 0\nlatch_all: false\ncontinuous: []\nunknown: none\n")
+    cmap = tmp / "map.yaml"
+    cmap.write_text("fist: next_slide\nswiping_right: next_slide\nswiping_left: next_slide\n"
+                    "point_one: next_slide\nunknown: next_slide\n")
+    return dec, cmap
+
+
 def test_live_log_backend_on_landmarks(tmp_path: Path) -> None:
     art = _bundle(tmp_path)
     seq = make_session(["swiping_left", "fist"], SubjectStyle(subject="l"), seed=2)
     npz = tmp_path / "s.npz"
     seq.to_npz(npz)
-    dec = tmp_path / "decision.yaml"
-    dec.write_text("threshold: 0.01\nrearm: 0.0\nmin_frames: 1\nsmoothing: none\ncooldown_s: 0\n"
-                   "refractory_s: 0\nlatch_all: false\ncontinuous: []\nunknown: none\n")
-    cmap = tmp_path / "map.yaml"
-    cmap.write_text("fist: next_slide\nswiping_right: next_slide\nswiping_left: next_slide\n"
-                    "point_one: next_slide\nunknown: next_slide\n")
+    dec, cmap = _fire_everything(tmp_path)
     res = CliRunner().invoke(app, ["live", str(art), "--source", str(npz), "--sink", "log",
                                    "--decision", str(dec), "--command-map", str(cmap)])
     assert res.exit_code == 0, res.output
@@ -56,12 +63,7 @@ def test_live_bad_backend(tmp_path: Path) -> None:
 def test_live_web_backend_says_when_no_page_got_the_commands(tmp_path: Path) -> None:
     art = _bundle(tmp_path)
     make_session(["swiping_left"], SubjectStyle(subject="l"), seed=2).to_npz(tmp_path / "s.npz")
-    dec = tmp_path / "decision.yaml"
-    dec.write_text("threshold: 0.01\nrearm: 0.0\nmin_frames: 1\nsmoothing: none\ncooldown_s: 0\n"
-                   "refractory_s: 0\nlatch_all: false\ncontinuous: []\nunknown: none\n")
-    cmap = tmp_path / "map.yaml"
-    cmap.write_text("fist: next_slide\nswiping_right: next_slide\nswiping_left: next_slide\n"
-                    "point_one: next_slide\nunknown: next_slide\n")
+    dec, cmap = _fire_everything(tmp_path)
     res = CliRunner().invoke(app, ["live", str(art), "--source", str(tmp_path / "s.npz"),
                                    "--sink", "web", "--port", "0", "--decision", str(dec),
                                    "--command-map", str(cmap)])
@@ -79,12 +81,7 @@ def test_live_ws_sink_sends_commands_to_a_websocket_client(tmp_path: Path) -> No
 
     art = _bundle(tmp_path)
     make_session(["swiping_left", "fist"], SubjectStyle(subject="l"), seed=2).to_npz(tmp_path / "s.npz")
-    dec = tmp_path / "decision.yaml"
-    dec.write_text("threshold: 0.01\nrearm: 0.0\nmin_frames: 1\nsmoothing: none\ncooldown_s: 0\n"
-                   "refractory_s: 0\nlatch_all: false\ncontinuous: []\nunknown: none\n")
-    cmap = tmp_path / "map.yaml"
-    cmap.write_text("fist: next_slide\nswiping_right: next_slide\nswiping_left: next_slide\n"
-                    "point_one: next_slide\nunknown: next_slide\n")
+    dec, cmap = _fire_everything(tmp_path)
     said: list[str] = []
     result: dict[str, Any] = {}
     worker = threading.Thread(target=lambda: result.update(run_live(
