@@ -1,4 +1,4 @@
-"""gestura's own hand-landmark CNN (issue 10): MobileNetV3-Small + seed 004's heads, distilled from MediaPipe.
+"""gestura's own hand-landmark CNN: MobileNetV3-Small with landmark and confidence heads, distilled from MediaPipe.
 
 A tiny registry of landmark models, kept apart from the sequence-model registry (whose tests run every model on
 `(B, T, F)` sequences). Importing this package does not import torch; `create_landmark_model` does.

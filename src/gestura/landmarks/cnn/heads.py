@@ -1,15 +1,15 @@
-"""The hand-landmark network of seed 004: MobileNetV3-Small + landmark head + per-landmark confidence head.
+"""The hand-landmark network: MobileNetV3-Small + landmark head + per-landmark confidence head.
 
 `(B, 3, S, S)` RGB crop in [0, 1] -> landmarks `(B, 21, 3)` (x, y in crop units [0, 1], z MediaPipe's relative
 depth in crop units) and confidence logits `(B, 21)` (is this landmark a visible hand point in the crop).
-Heads as in seed 004: 576 -> 512 -> 256 -> 63 and 576 -> 128 -> 21; at width 1.0 the whole model has
-1,446,516 parameters, exactly the count seed 004 reports.
+Fully connected heads 576 -> 512 -> 256 -> 63 and 576 -> 128 -> 21; at width 1.0 the whole model has
+1,446,516 parameters.
 
 `head="integral"` swaps the landmark head for integral regression (Sun et al. 2018, "soft-argmax"): the
 stride-32 map is upsampled, fused with the stride-16 map and turned into 21 heatmaps at stride 8 whose softmax
 expectation is (x, y); z is the same expectation over 21 depth maps. Global average pooling throws away where
 things are, so the FC head must relearn geometry from data; the heatmap keeps it, which is what a few hundred
-training crops can afford. The confidence head stays seed 004's.
+training crops can afford. The confidence head stays fully connected.
 """
 
 from __future__ import annotations
