@@ -305,9 +305,10 @@ recipe with one session, or one person, held out and scored event by event on wh
 
 "Mirrored session hit": the held-out session mirrored (a left-handed presenter): the same by construction.
 "Segment given": the classifier alone when the gesture's segment is handed to it. Far from the targets on a person
-it never saw (>= 0.80 hit, <= 30 false commands per hour of rest; measured zero-shot across the two people: 0.31
-and 0.08 of prompts hit, docs/results.md "A presenter it never saw"): **enrol yourself** on the guided page, then
-present with your profile (enrolment helps but does not close the gap: 0.33-0.41 hit after 5 takes per gesture):
+it never saw (>= 0.80 hit, <= 30 false commands per hour of rest; the two "joschua -> meric" / "meric -> joschua"
+rows above are this recipe zero-shot): **enrol yourself** on the guided page, then present with your profile
+(enrolment helps but does not close the gap: 0.33-0.41 hit after 5 takes per gesture, docs/results.md "A presenter
+it never saw"):
 
     gestura enroll --name me
     gestura present me
