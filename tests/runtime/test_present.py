@@ -232,7 +232,7 @@ def test_present_stays_open_after_a_file_source_ends(tmp_path: Path) -> None:
             r = httpx.get(url.group(0) + "api/slides", timeout=10)
             assert r.status_code == 200 and r.json()["count"] == 5
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(20) == 0
+        assert proc.wait(60) == 0  # a clean exit on Ctrl-C (generous: the CI machine is shared)
     finally:
         if proc.poll() is None:
             proc.kill()
