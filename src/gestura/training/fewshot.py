@@ -20,24 +20,24 @@ the `enroll` command uses is decided by `scripts/enrol_experiments.py` (docs/res
 from __future__ import annotations
 
 import copy
-import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import torch
 
 from gestura.data.dataset import WindowDataset
 from gestura.errors import InputError
+from gestura.training.finetune import classifier, rehead
 
 METHODS = ("prototype", "probe")
 
 
-def _classifier(model: Any) -> Any:
-    """The model's output layer (a `torch.nn.Linear` from the embedding to the classes)."""
-    get = getattr(model, "get_classifier", None)
-    head = get() if callable(get) else getattr(model, "head", None)
-    if head is None or not hasattr(head, "weight"):
+def _linear_head(model: Any, num_classes: int | None = None) -> Any:
+    """The model's classifier (`training.finetune.classifier`), which must be one Linear layer here."""
+    _, head = classifier(model, num_classes)
+    if not isinstance(head, torch.nn.Linear):
         raise InputError(f"{type(model).__name__}: few-shot enrolment needs a model with an embedding and a "
                          "linear head")
     return head
@@ -47,12 +47,10 @@ def embed_windows(bundle: Any, clips: Sequence[Any], labels: Sequence[str], batc
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Embeddings `(N, D)` and label indices `(N,)` (into `labels`) of every window of `clips`, cut and mirrored
     to the canonical hand exactly as training cuts them."""
-    import torch
-
     ds = WindowDataset(clips, bundle.pipeline, labels, int(bundle.window), stride=max(1, int(bundle.window)))
     x, m, y = ds.arrays()
     if len(y) == 0:
-        return np.zeros((0, int(_classifier(bundle.model).in_features)), np.float32), y
+        return np.zeros((0, int(_linear_head(bundle.model).in_features)), np.float32), y
     model = bundle.model.eval()
     out = []
     with torch.no_grad():
@@ -83,8 +81,6 @@ def prototype_head(e: np.ndarray, y: np.ndarray, n_classes: int, fallback: tuple
 def probe_head(e: np.ndarray, y: np.ndarray, n_classes: int, init: tuple[np.ndarray, np.ndarray],
                l2: float = 1e-2, steps: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """Linear head fitted by class-balanced logistic regression on `e`, pulled towards `init` with weight `l2`."""
-    import torch
-
     w0, b0 = (torch.tensor(a, dtype=torch.float64) for a in init)
     w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
     et, yt = torch.tensor(e, dtype=torch.float64), torch.tensor(y, dtype=torch.long)
@@ -109,15 +105,13 @@ def fewshot_adapt(bundle: Any, takes: Sequence[Any], *, replay: Sequence[Any] = 
     """A copy of `bundle` whose head is refitted on the embeddings of `takes` (+ `replay` for the classes the
     takes lack); returns `(bundle, seconds)`. Labels the bundle does not know are added as new classes (a
     person's own gesture)."""
-    import torch
-
     if method not in METHODS:
         raise InputError(f"few-shot method must be one of {'|'.join(METHODS)}, got {method!r}")
     t0 = time.perf_counter()
     labels = list(bundle.labels)
     labels += sorted({str(c.label) for c in takes} - set(labels))
     out = copy.deepcopy(bundle)
-    old = _classifier(out.model)
+    old = _linear_head(out.model)
     w_old = old.weight.detach().double().numpy()
     b_old = old.bias.detach().double().numpy() if old.bias is not None else np.zeros(len(w_old))
     if len(labels) > len(w_old):  # a new gesture: a fresh head row (filled from its takes below)
@@ -134,29 +128,18 @@ def fewshot_adapt(bundle: Any, takes: Sequence[Any], *, replay: Sequence[Any] = 
         w, b = prototype_head(e, y, len(labels), (w_old, b_old))
     else:
         w, b = probe_head(e, y, len(labels), (w_old, b_old))
-    head = torch.nn.Linear(w.shape[1], len(labels))
+    if len(labels) > len(bundle.labels):  # a gesture of the person's own: one more classifier row
+        out.model, _ = rehead(out.model, list(bundle.labels), labels)
+    head = _linear_head(out.model, len(labels))
     with torch.no_grad():
         head.weight.copy_(torch.tensor(w, dtype=torch.float32))
         head.bias.copy_(torch.tensor(b, dtype=torch.float32))
-    _set_classifier(out.model, head)
     out.labels = labels
     out.thresholds = {lb: (bundle.thresholds or {}).get(lb, 0.5) for lb in labels}
     out.meta = {**bundle.meta, "enrolled": {"method": method, "take_windows": int(len(y_t)),
                                             "replay_windows": int(keep.sum()), "classes": sorted(
                                                 {labels[c] for c in shown})}}
     return out, time.perf_counter() - t0
-
-
-def _set_classifier(model: Any, head: Any) -> None:
-    """Put `head` in place of the model's output layer (and keep its config's class count in step)."""
-    setter = getattr(model, "set_classifier", None)
-    if callable(setter):
-        setter(head)
-        return
-    model.head = head
-    cfg = getattr(model, "cfg", None)
-    if cfg is not None and hasattr(cfg, "num_classes"):
-        model.cfg = dataclasses.replace(cfg, num_classes=head.out_features)
 
 
 __all__ = ["METHODS", "embed_windows", "fewshot_adapt", "probe_head", "prototype_head"]
