@@ -74,6 +74,14 @@ def test_missing_and_bad_json(saved: tuple[ModelBundle, Path]) -> None:
     _one_line(d, "file not found")
 
 
+def _edit_and_expect(d: Path, edit: Any, match: str) -> None:
+    """Apply `edit` to the saved model.json, then loading must fail with one line matching `match`."""
+    doc = json.loads((d / "model.json").read_text())
+    edit(doc)
+    (d / "model.json").write_text(json.dumps(doc))
+    _one_line(d, match)
+
+
 @pytest.mark.parametrize("edit, match", [
     (lambda doc: doc["architecture"].update(name="nonesuch"), "unknown model 'nonesuch'"),
     (lambda doc: doc["features"].update(pipeline={"schema": "feature-schema-v1"}, dim=147), "147 features"),
@@ -82,14 +90,10 @@ def test_missing_and_bad_json(saved: tuple[ModelBundle, Path]) -> None:
     (lambda doc: doc.update(format_version=99), "format_version"),
 ])
 def test_json_mismatches(saved: tuple[ModelBundle, Path], edit, match: str) -> None:  # type: ignore[no-untyped-def]
-    _, d = saved
-    doc = json.loads((d / "model.json").read_text())
-    edit(doc)
-    (d / "model.json").write_text(json.dumps(doc))
-    _one_line(d, match)
+    _edit_and_expect(saved[1], edit, match)
 
 
-# ---------------------------------------------------------------------------------------------- issue 19, item 4
+# ---------------------------------------------------------------------------------------------- sizes in model.json
 @pytest.mark.parametrize("edit, match", [
     (lambda doc: doc["architecture"]["params"].update(units=[1e9]), r"units\[0\]: 1e\+09 is out of bounds"),
     (lambda doc: doc["architecture"]["params"].update(units=[-5]), r"units\[0\]: -5 is out of bounds"),
@@ -110,11 +114,7 @@ def test_model_json_bounds_checked_before_building(saved: tuple[ModelBundle, Pat
                                                    match: str) -> None:
     """Sizes are refused by bound, and a size within bounds that the weights do not have is found on torch's
     meta device (the message names both shapes) before any real tensor of that size is allocated."""
-    _, d = saved
-    doc = json.loads((d / "model.json").read_text())
-    edit(doc)
-    (d / "model.json").write_text(json.dumps(doc))
-    _one_line(d, match)
+    _edit_and_expect(saved[1], edit, match)
 
 
 @pytest.mark.parametrize("edit, match", [
