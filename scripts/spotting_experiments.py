@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="within: the person's other sessions only; sessions: every other session (both people); "
                          "across: the other person; all: within + across")
     ap.add_argument("--only", default="", help="run only the folds whose name contains this text")
+    ap.add_argument("--figures", type=Path, default=None, metavar="DIR",
+                    help="with --out: draw each fold's first test session as a timeline (recipe decision) and "
+                         "write a confusion table per fold (prompt class x what fired) into DIR; no training")
     ap.add_argument("--rescore", action="store_true", help="re-score the playbacks saved beside --out with the "
                     "current SETTINGS (no training)")
     args = ap.parse_args(argv)
@@ -97,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.rescore:
         return rescore(args.out, load_recipe(args) if args.recipe else None)
+    if args.figures is not None:
+        return figures(args.out, args.figures, args.only)
     seqs = list(load_dataset(args.data).sequences)
     by_session = {s.session: s for s in seqs}
     folds = {**(WITHIN if args.folds in ("within", "all") else {}),
@@ -106,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "settings": SETTINGS}
     for name, (train_s, test_s) in folds.items():
         t0 = time.perf_counter()
-        bundle, n_windows = train_fold([by_session[s] for s in train_s], args)
+        held_out = sorted({str(s.subject) for s in seqs if s.session in test_s})
+        bundle, n_windows = train_fold([by_session[s] for s in train_s], args, held_out)
         results[name] = evaluate_fold(bundle, [s for s in seqs if s.session in test_s],
                                       args.out.with_suffix("") / slug(name))
         results[name]["train_windows"] = n_windows
@@ -135,11 +141,13 @@ def load_recipe(args: argparse.Namespace) -> Any:
     return PresentationRecipe.model_validate({**recipe.model_dump(), **over})
 
 
-def train_fold(train: list[Any], args: argparse.Namespace) -> tuple[Any, int]:
-    """The recipe (`gestura.training.presentation`) on the training sessions only."""
+def train_fold(train: list[Any], args: argparse.Namespace, held_out: list[str]) -> tuple[Any, int]:
+    """The recipe (`gestura.training.presentation`) on the training sessions only; clips of the `held_out`
+    people are left out too."""
     from gestura.training.presentation import train_recipe
 
-    bundle = train_recipe(load_recipe(args), train, ROOT.parent / "shared" / "datasets")
+    bundle = train_recipe(load_recipe(args), train, ROOT.parent / "shared" / "datasets",
+                          exclude_people=held_out)
     return bundle, int(sum(bundle.meta["windows"].values()))
 
 
@@ -165,6 +173,54 @@ def evaluate_fold(bundle: Any, tests: list[Any], folder: Path) -> dict[str, Any]
     with open(folder / "playbacks.pkl", "wb") as f:  # our own experiment output, read back only by --rescore
         pickle.dump({"pbs": pbs, "mirrored": mirrored}, f)
     return score_fold(pbs, mirrored, bundle.meta.get("decision"))
+
+
+def figures(out: Path, dest: Path, only: str = "", seconds: float = 120.0) -> int:
+    """Per fold of `out` (only names containing `only`): a timeline PNG of the first test session's first
+    `seconds` with the fold model's own decision, and a confusion table over every test session (rows: the
+    prompted class; columns: the first command inside the prompt's window, or `(missed)`)."""
+    import pickle
+
+    from gestura.evaluation.events import score_playback
+    from gestura.evaluation.timeline import plot_timeline
+    from gestura.runtime.decision import DecisionConfig
+    from gestura.runtime.recognizer import Recognizer
+    from gestura.runtime.replay import replay_decisions
+
+    results = json.loads(out.read_text())
+    dest.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    for name, v in results.items():
+        if not isinstance(v, dict) or "settings" not in v or name == "settings" or only not in name:
+            continue
+        folder = out.with_suffix("") / slug(name)
+        with open(folder / "playbacks.pkl", "rb") as f:  # written by this script's own evaluate_fold
+            pbs = pickle.load(f)["pbs"]
+        meta = Recognizer.from_file(folder / "model").meta
+        cfg = DecisionConfig(**(meta.get("decision") or {}))
+        counts: dict[str, dict[str, int]] = {}
+        for i, pb in enumerate(pbs):
+            events = replay_decisions(pb.t, pb.probs, pb.labels, cfg, pb.motion)
+            for prompt, got in score_playback(pb, events).decided:
+                row = counts.setdefault(prompt.label, {})
+                key = got[1] if got is not None else "(missed)"
+                row[key] = row.get(key, 0) + 1
+            if i == 0:
+                keep = pb.t <= pb.t[0] + seconds
+                prompts = [p for p in pb.prompts if p[0] <= pb.t[0] + seconds]
+                plot_timeline(dest / f"timeline_{slug(out.stem)}_{slug(name)}.png", prompts, pb.t[keep],
+                              pb.probs[keep], pb.labels, [e for e in events if e[0] <= pb.t[0] + seconds],
+                              title=f"{name} ({out.stem}): {pb.stream}, first {seconds:.0f} s, the fold model's "
+                                    "own decision", row_s=60.0)
+        cols = sorted({c for r in counts.values() for c in r} - {"(missed)"}) + ["(missed)"]
+        lines += [f"**{name}** ({out.stem}; rows: prompted class, columns: first command in its window)", "",
+                  "| prompted | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+        lines += [f"| {r} | " + " | ".join(str(counts[r].get(c, "")) for c in cols) + " |" for r in sorted(counts)]
+        lines.append("")
+    text = "\n".join(lines)
+    (dest / f"confusion_{slug(out.stem)}.md").write_text(text + "\n")
+    print(text)
+    return 0
 
 
 def rescore(out: Path, recipe: Any = None) -> int:

@@ -19,7 +19,7 @@ def _session(seed: int = 0, fps: float = 27.0):
     return make_session(script, SubjectStyle(subject="p1", swipe_style="wrist_tilt"), seed=seed, fps=fps)
 
 
-def _random_recognizer(pipeline_params: dict, seed: int = 0):
+def _random_recognizer(pipeline_params: dict, seed: int = 0, schema: str = "feature-schema-v1"):
     """An untrained (random) LSTM behind the runtime: the metamorphic property must hold for ANY weights."""
     import torch
 
@@ -31,7 +31,7 @@ def _random_recognizer(pipeline_params: dict, seed: int = 0):
     from gestura.runtime.recognizer import Recognizer, RecognizerOptions
 
     torch.manual_seed(seed)
-    pipe = FeaturePipeline("feature-schema-v1", pipeline_params)
+    pipe = FeaturePipeline(schema, pipeline_params)
     net = create_model("lstm", input_dim=pipe.dim, num_classes=len(STREAM_LABELS), units=[16], dense=[16])
     with torch.no_grad():
         net.head.weight.mul_(40.0)  # peaky probabilities, so the controller fires
@@ -61,14 +61,15 @@ def test_mirror_sequence_is_an_involution_that_moves_the_hand_slot() -> None:
     assert (back.frame_labels == seq.frame_labels).all()
 
 
-@pytest.mark.parametrize("fps", [27.0, 15.0])
-def test_mirrored_session_scores_exactly_like_the_original(fps: float) -> None:
+@pytest.mark.parametrize("fps,schema", [(27.0, "feature-schema-v1"), (15.0, "feature-schema-v1"),
+                                        (27.0, "feature-schema-v2")])
+def test_mirrored_session_scores_exactly_like_the_original(fps: float, schema: str) -> None:
     """The spec of issue 'handedness': mirror every landmark, move the hand to the other slot, swap the labels;
     the runtime's probabilities come out permuted, its commands mirrored, its hit rate unchanged."""
     from gestura.evaluation.events import score_playback
     from gestura.runtime.replay import replay as play_recognizer
 
-    rec = _random_recognizer({})
+    rec = _random_recognizer({}, schema=schema)
     assert rec.pipeline.canonical_hand
     seq = _session(fps=fps)
     a, b = play_recognizer(rec, seq), play_recognizer(rec, mirror_sequence(seq))

@@ -81,3 +81,36 @@ def test_build_from_recipe_writes_the_artifact_and_its_card(tmp_path) -> None:
     recipe.write_text(recipe.read_text().replace("sessions: streams", "sessions: nowhere"))
     with pytest.raises(ConfigError, match="tiny.yaml: sessions folder"):
         build_from_recipe(recipe, tmp_path / "model2")
+
+
+SHARED = ROOT.parent / "shared" / "datasets"
+
+
+@pytest.mark.skipif(not (SHARED / "presentation-clips").is_dir(), reason="shared presentation-clips not present")
+def test_clips_join_the_windows_and_a_held_out_person_drops_theirs() -> None:
+    """Takes of presentation-clips become one window each (gestures where the hand moves most); a fold that
+    holds a person out drops that person's takes, whatever their name in the clips."""
+    import numpy as np
+
+    from gestura.features.motion import hand_motion
+
+    recipe = PresentationRecipe(generated_people=0, signing_windows=0, clips_people={"anja": "anja"})
+    clips, counts = recipe_windows(recipe, [], SHARED)
+    assert counts["clips"] == len(clips) == 99  # every take of anja maps to a stream class
+    assert {c.label for c in clips} == {"swiping_left", "swiping_right", "rotate_left", "unknown"}
+    assert {c.n_frames for c in clips} == {recipe.window_config().window_frames}
+    moving = [float(np.nanmax(hand_motion(c)[:, 5])) for c in clips if c.label == "swiping_left"]
+    assert np.median(moving) > 1.0  # palm lengths per second: the swipe is inside its window
+    _, counts = recipe_windows(recipe, [], SHARED, exclude_people=["anja"])
+    assert "clips" not in counts
+    with pytest.raises(ConfigError, match="no take by"):
+        recipe_windows(recipe.model_copy(update={"clips_people": {"nobody": "x"}}), [], SHARED)
+
+
+def test_a_recipe_names_its_feature_schema(tmp_path) -> None:
+    good = tmp_path / "r.yaml"
+    good.write_text("feature_schema: feature-schema-v2\nfeatures: {motion: tip}\n")
+    assert PresentationRecipe.from_yaml(good).pipeline().params["motion"] == "tip"
+    good.write_text("feature_schema: feature-schema-v9\n")
+    with pytest.raises(ConfigError, match="r.yaml.*feature-schema-v9"):
+        PresentationRecipe.from_yaml(good)

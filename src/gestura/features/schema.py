@@ -44,6 +44,15 @@ HAND_V1 = FeatureSchema(
     "One hand: wrist-relative palm-scaled positions, fingertip spread, window-relative wrist path, "
     "wrist-relative landmark velocities, MCP/PIP flexion angles, camera-normalised wrist velocity.",
 )
+HAND_V2 = FeatureSchema(
+    "feature-schema-v2", 92,
+    _blocks(("shape", 63), ("fingertip_spread", 5), ("joint_angles", 10), ("openness", 1), ("tip_path", 2),
+            ("centre_path", 2), ("turn", 1), ("depth_path", 1), ("roll", 1), ("tip_velocity", 2),
+            ("centre_velocity", 2), ("turn_rate", 1), ("roll_rate", 1)),
+    "One hand, motion that does not depend on style: the upright hand shape, the fingertips' and the palm "
+    "centre's window-relative paths in palm lengths, the in-plane turn and the palm's roll as separate channels, "
+    "their velocities.",
+)
 HOLISTIC_RAW_V1 = FeatureSchema(
     "holistic-raw-v1", 1662,
     _blocks(("pose", 132), ("face", 1404), ("left_hand", 63), ("right_hand", 63)),
@@ -71,7 +80,7 @@ FINGERTIP_V1 = FeatureSchema(
     "velocity, speed and direction of motion.",
 )
 
-SCHEMAS: dict[str, FeatureSchema] = {s.id: s for s in (HAND_V1, HOLISTIC_RAW_V1, SIGN_MULTIMODAL_V1,
+SCHEMAS: dict[str, FeatureSchema] = {s.id: s for s in (HAND_V1, HAND_V2, HOLISTIC_RAW_V1, SIGN_MULTIMODAL_V1,
                                                        SIGN_MULTIMODAL_V2, FINGERTIP_V1)}
 
 

@@ -51,7 +51,8 @@ class PresentationRecipe(BaseModel):
 
     model: str = "lstm"
     model_params: dict[str, Any] = Field(default_factory=dict)
-    features: dict[str, Any] = Field(default_factory=dict, description="feature-schema-v1 parameters")
+    feature_schema: str = Field("feature-schema-v1", description="feature schema id (gestura.features.schema)")
+    features: dict[str, Any] = Field(default_factory=dict, description="the feature schema's parameters")
     epochs: int = Field(25, ge=1, le=1000)
     lr: float = Field(2e-3, gt=0, le=1)
     seed: int = 0
@@ -66,6 +67,11 @@ class PresentationRecipe(BaseModel):
     signing_windows: int = Field(1500, ge=0, le=100_000, description="hard-negative windows of real signing")
     signing_data: str = "asl-traduttore/words"
     signing_by: str = "TheCamNelson"
+    clips_people: dict[str, str] = Field(
+        default_factory=dict, description="people of `clips_data` whose takes join the training windows, each "
+        "mapped to who they are in the recorded sessions (a fold holding that person out drops their takes too)")
+    clips_data: str = Field("presentation-clips", description="per-take clips (the presentation_clips format), "
+                            "inside `datasets`")
     retarget_copies: int = Field(0, ge=0, le=10, description="copies of every real window re-expressed in the "
                                  "other style (a sweep as a turn of the hand, a turn as a sweep), fingertip path kept")
     retarget_amount: tuple[float, float] = Field((0.4, 0.9), description="share of the travel or turn moved over")
@@ -89,7 +95,15 @@ class PresentationRecipe(BaseModel):
             where = ".".join(str(p) for p in first["loc"]) or "value"
             raise ConfigError(f"{path}: {where}: {first['msg']}") from None
         recipe.decision_config()
+        try:
+            recipe.pipeline()
+        except ConfigError as err:
+            raise ConfigError(f"{path}: {err}") from None
         return recipe
+
+    def pipeline(self) -> FeaturePipeline:
+        """The feature pipeline the recipe trains with (a bad schema or parameter is a `ConfigError`)."""
+        return FeaturePipeline(self.feature_schema, dict(self.features))
 
     def window_config(self) -> StreamWindowConfig:
         return StreamWindowConfig(rate_hz=self.rate_hz, window_s=self.window_s, stride_s=self.stride_s,
@@ -137,11 +151,57 @@ def retargeted(clip: LandmarkSequence, rng: np.random.Generator, amount: tuple[f
     return replace(clip, streams=streams)
 
 
+CLIP_LABELS = {"swipe_left": "swiping_left", "swipe_right": "swiping_right", "rotate_left": "rotate_left",
+               "close_fist": "fist", "neutral_palm": "unknown", "pinch": "unknown", "finger_pistol": "unknown"}
+"""presentation-clips label -> the stream class it trains (hand shapes that must not fire are `unknown`)."""
+CLIP_HAND_SIZE = 0.12
+"""Palm length (image units) a wrist-relative take is drawn at, about a presenter's hand at arm's length."""
+
+
+def clip_windows(data: str | os.PathLike[str], people: Sequence[str], wcfg: StreamWindowConfig,
+                 rng: np.random.Generator) -> list[LandmarkSequence]:
+    """One labelled window per take of `people` in a presentation-clips folder.
+
+    A take is wrist-relative (no travel), so it is drawn into the image at `CLIP_HAND_SIZE` around a random point
+    near the middle, passed through the runtime's landmark filter, resampled to the window rate, and cut to the
+    window with the most hand movement (a gesture) or a random one (the shapes that must not fire)."""
+    from gestura.features.windows import resample_sequence
+
+    takes = [t for t in load_dataset(data).sequences if t.subject in set(people)]
+    if not takes:
+        raise ConfigError(f"{data}: no take by {', '.join(people)}")
+    smooth = SmoothingConfig()
+    wf = wcfg.window_frames
+    out: list[LandmarkSequence] = []
+    for take in takes:
+        label = CLIP_LABELS.get(str(take.label))
+        if label is None:
+            continue
+        centre = np.array([rng.uniform(0.35, 0.65), rng.uniform(0.4, 0.7), 0.0], np.float32)
+        streams = {k: (v * CLIP_HAND_SIZE + centre).astype(np.float32) for k, v in take.streams.items()}
+        rs = resample_sequence(smooth_sequence(replace(take, streams=streams), smooth), wcfg.rate_hz)
+        if rs.n_frames < wf:
+            continue
+        n_win = rs.n_frames - wf + 1
+        if label == "unknown":
+            start = int(rng.integers(n_win))
+        else:
+            speed = np.nan_to_num(hand_motion(rs)[:, 5])
+            cum = np.concatenate([[0.0], np.cumsum(speed)])
+            start = int(np.argmax(cum[wf:] - cum[:-wf]))
+        clip = rs.slice(start, start + wf)
+        out.append(replace(clip, label=label, frame_labels=None, episode=take.video_id,
+                           attrs={**take.attrs, "clip": True}))
+    return out
+
+
 def recipe_windows(recipe: PresentationRecipe, sessions: Sequence[LandmarkSequence],
-                   datasets: str | os.PathLike[str] | None = None) -> tuple[list[LandmarkSequence], dict[str, int]]:
-    """Labelled training windows of the recorded `sessions` (frame-labelled streams), plus the recipe's generated
-    sessions and signing hard negatives (read from `datasets`/`signing_data`). Everything passes the runtime's
-    landmark filter first, as at run time. Returns the windows and their count per source."""
+                   datasets: str | os.PathLike[str] | None = None, exclude_people: Sequence[str] = (),
+                   ) -> tuple[list[LandmarkSequence], dict[str, int]]:
+    """Labelled training windows of the recorded `sessions` (frame-labelled streams), plus the recipe's clips,
+    generated sessions and signing hard negatives (read from `datasets`). Clips of a person in `exclude_people`
+    (a held-out fold's person) are left out. Everything passes the runtime's landmark filter first, as at run
+    time. Returns the windows and their count per source."""
     rng = np.random.default_rng(recipe.seed)
     wcfg = recipe.window_config()
     real = cut_dataset_windows([smooth_sequence(s, SmoothingConfig()) for s in sessions], wcfg, rng)
@@ -154,19 +214,29 @@ def recipe_windows(recipe: PresentationRecipe, sessions: Sequence[LandmarkSequen
             raise ConfigError("the recipe asks for signing negatives: pass the shared datasets folder")
         neg = signing_windows(recipe.signing_windows, wcfg, rng, Path(datasets) / recipe.signing_data,
                               recipe.signing_by)
-    return real + gen + neg, {"real": len(real), "generated": len(gen), "signing": len(neg)}
+    clips: list[LandmarkSequence] = []
+    people = [p for p, who in recipe.clips_people.items() if who not in set(exclude_people)]
+    if people:
+        if datasets is None:
+            raise ConfigError("the recipe asks for presentation clips: pass the shared datasets folder")
+        clips = clip_windows(Path(datasets) / recipe.clips_data, people, wcfg, rng)
+    counts = {"real": len(real), "generated": len(gen), "signing": len(neg)}
+    if clips:
+        counts["clips"] = len(clips)
+    return real + clips + gen + neg, counts
 
 
 def train_recipe(recipe: PresentationRecipe, sessions: Sequence[LandmarkSequence],
                  datasets: str | os.PathLike[str] | None = None, meta: dict[str, Any] | None = None,
-                 progress: bool = False) -> ModelBundle:
-    """Fit the recipe on `sessions`; the bundle carries the recipe and its decision settings in `meta`."""
-    clips, counts = recipe_windows(recipe, sessions, datasets)
+                 progress: bool = False, exclude_people: Sequence[str] = ()) -> ModelBundle:
+    """Fit the recipe on `sessions` (clips of `exclude_people` left out); the bundle carries the recipe and its
+    decision settings in `meta`."""
+    clips, counts = recipe_windows(recipe, sessions, datasets, exclude_people)
     labels = sorted({str(c.label) for c in clips})
     res = fit_clips(clips, labels, model=recipe.model, model_params=dict(recipe.model_params),
                     epochs=recipe.epochs, lr=recipe.lr, window=recipe.window_config().window_frames,
                     resample_fps=recipe.rate_hz, seed=recipe.seed,
-                    pipeline=FeaturePipeline("feature-schema-v1", dict(recipe.features)), progress=progress)
+                    pipeline=recipe.pipeline(), progress=progress)
     bundle = res.bundle
     bundle.meta.update(meta or {})
     bundle.meta["recipe"] = recipe.model_dump()
@@ -279,17 +349,20 @@ def model_card(bundle: ModelBundle, recipe_path: Path, results: dict[str, Any]) 
              + "\n".join(rows)) if rows else "(not recorded: run the experiment first)"
     w = bundle.meta["windows"]
     licence = bundle.meta.get("licence", "Apache-2.0")
+    schema = bundle.meta["recipe"].get("feature_schema", "feature-schema-v1")
+    clips = (f" {w['clips']} windows of per-take clips (`presentation-clips`: "
+             f"{', '.join(bundle.meta['recipe'].get('clips_people') or {})}, Apache-2.0),") if w.get("clips") else ""
     return f"""# gestura embedded default model
 
 **Training data.** {w['real']} windows of every session of `presentation-streams` (two people, five sessions, about 18
 minutes of continuous webcam landmarks, seven prompted gestures: swipes x4, fist, rotate_left/right, with the rests
-between them as `unknown`; Apache-2.0), {w['generated']} windows of generated continuous sessions of all eleven
+between them as `unknown`; Apache-2.0),{clips} {w['generated']} windows of generated continuous sessions of all eleven
 gestures (`gestura.data.synthetic`: zooming and pointing are not in the recordings), and {w['signing']} windows of
 real signing ({bundle.meta['data']['hard_negatives']}) as "no gesture".
 
 - Recipe: `{_shown(recipe_path)}`
   (`gestura.training.presentation`); built by `gestura train --recipe {_shown(recipe_path)}`. Licence: {licence}.
-- Architecture `{bundle.meta['recipe']['model']}`, features `feature-schema-v1` in canonical (right-hand) space: a left
+- Architecture `{bundle.meta['recipe']['model']}`, features `{schema}` in canonical (right-hand) space: a left
   hand is mirrored, shape and motion, and its label with it (docs/streams.md, "Handedness"). Window
   {bundle.window} frames at {bundle.resample_fps:g} Hz, labels aligned to the hand's own movement.
 - Classes ({len(bundle.labels)}): {', '.join(bundle.labels)}. rotate_left/right map to no command.
