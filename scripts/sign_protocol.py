@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -231,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     res_path = out / "results.json"
     doc: dict[str, Any] = json.loads(res_path.read_text()) if res_path.is_file() else {"runs": [], "folds": {}}
     done = {(r["data"], r["protocol"], r["features"], r["model"], r["fold"], r["seed"]) for r in doc["runs"]}
+    command = "python scripts/sign_protocol.py " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
+    if command not in doc.setdefault("commands", []):
+        doc["commands"].append(command)  # what produced the runs, quoted by the sign recipe's model card
     models = [x for x in a.models.split(",") if x]
     if bad := [x for x in models if x not in NEURAL and x not in BASELINE]:
         ap.error(f"unknown model(s) {bad}; choose from {sorted(NEURAL) + sorted(BASELINE)}")
