@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gestura.cli import app
-from gestura.errors import ConfigError
+from gestura.errors import ConfigError, InputError
 from gestura.training.recipe import build_recipe, read_recipe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +82,9 @@ def test_gestura_train_recipe_builds_a_sign_artifact_whose_card_quotes_the_held_
     assert "python scripts/sign_protocol.py --models transformer" in card and "0.123" not in card
     rep = evaluate_artifact(out, project / "shared" / "signs", split="all")
     assert rep.n == 36 and 0.0 <= rep.accuracy <= 1.0
+    assert not (out / "splits.json").exists()  # it saw every signer: no test part to score by default
+    with pytest.raises(InputError, match="no splits.json beside the model"):
+        evaluate_artifact(out, project / "shared" / "signs")
 
 
 def test_a_held_out_signer_is_the_test_part_and_a_missing_results_file_is_said(project: Path) -> None:

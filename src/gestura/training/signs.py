@@ -126,8 +126,8 @@ def train_signs(recipe: SignRecipe, seqs: list[Any], progress: bool = False,
 
 def build_sign_recipe(recipe: SignRecipe, path: str | os.PathLike[str], out: str | os.PathLike[str],
                       progress: bool = False, datasets: str | os.PathLike[str] | None = None) -> ModelBundle:
-    """Train `recipe` (read from the file `path`) and write the artifact, its `splits.json` and its model card to
-    `out`. `datasets` replaces the recipe's shared datasets folder."""
+    """Train `recipe` (read from the file `path`) and write the artifact and its model card to `out` (and the
+    `splits.json` of a held-out signer). `datasets` replaces the recipe's shared datasets folder."""
     here = Path(path).resolve().parent
     root = Path(datasets) if datasets is not None else here / recipe.datasets
     data_dir = root / recipe.data
@@ -151,7 +151,8 @@ def build_sign_recipe(recipe: SignRecipe, path: str | os.PathLike[str], out: str
         "person_held_out": held,
     })
     bundle.save(out, card=False)
-    split.save(Path(out) / "splits.json")
+    if split.test:  # only a held-out signer is a test part; without one `gestura evaluate` asks for --split all
+        split.save(Path(out) / "splits.json")
     write_text(Path(out) / "README.md", sign_card(bundle, Path(path), held, results_path))
     if progress:
         print(f"wrote {out} ({len(bundle.labels)} labels, {len(split.train)} training clips, "
