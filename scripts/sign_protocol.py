@@ -321,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
                             log(f"{name} {proto} {schema} {model} held out {fold.name} seed {seed}: "
                                 f"accuracy {r['accuracy']:.3f} macro-F1 {r['macro_f1']:.3f} ({r['seconds']} s)")
         (out / "table.md").write_text(summarise(doc["runs"]))
+    write_json(res_path, doc)  # also when every run was done already: the command is recorded
     log(f"wrote {res_path} and {out / 'table.md'}")
     return 0
 
