@@ -10,9 +10,14 @@ signer signs are listed, not scored. Every clip is featurised once per recipe (c
 appended run by run to `results.json` (a rerun skips finished runs) and summarised in `table.md`: accuracy and
 macro-F1 per held-out group as mean ± standard deviation over seeds, and the mean over groups.
 `--stack` adds the XGBoost stack of the members (every model but knn), fitted on their out-of-fold class
-probabilities over `--stack-folds` session folds of the training signers (never on scores of clips a member
+probabilities over `--stack-folds` folds of the training signers' sessions (never on scores of clips a member
 trained on, never on a handful of validation clips); it scores the held-out signer with the members trained on
-the whole training set. logreg and knn are deterministic, so they run with the first seed only.
+the whole training set. Two cheaper combiners are measured on the same member scores as controls: `soft_vote`
+(the mean of the members' probabilities, nothing fitted) and `logreg_stack` (a logistic-regression meta-learner on
+the same out-of-fold rows). `--stack-by subject` takes the out-of-fold rows from held-out training *signers*
+instead (rows `xgb_stack_signers`, `logreg_stack_signers`; each inner training sees one person fewer).
+Every member's test and out-of-fold probabilities are kept in `--out`/proba, so a rerun refits combiners without
+training the members again. logreg and knn are deterministic, so they run with the first seed only.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -28,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from gestura.data.formats import load_dataset
-from gestura.data.splits import HeldOutFold, group_values, held_out_folds, single_signer_classes
+from gestura.data.splits import group_values, held_out_folds, single_signer_classes
 from gestura.features.handedness import dominant_side, mirror_sequence
 from gestura.features.pipeline import FeaturePipeline
 from gestura.io import write_json
@@ -113,28 +119,57 @@ def score(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
             "macro_f1": float(f1_score(y, pred, labels=sorted(set(y.tolist())), average="macro", zero_division=0))}
 
 
-def stack_predict(members: list[str], fold: HeldOutFold, idx: dict[str, np.ndarray], x: np.ndarray,
-                  m: np.ndarray, y: np.ndarray, sessions: np.ndarray, test_proba: dict[str, np.ndarray], k: int,
-                  seed: int, epochs: int, n_folds: int, with_stats: bool = False) -> np.ndarray:
-    """The XGBoost stack fitted on out-of-fold member scores over session folds of the training signers."""
-    from gestura.models.ensemble import XGBStack, out_of_fold, window_statistics
+COMBINERS = ("soft_vote", "logreg_stack", "xgb_stack", "logreg_stack_signers", "xgb_stack_signers")
 
-    tr = np.concatenate([idx["train"], idx["val"]])
+
+def cached(path: Path, make: Any) -> np.ndarray:
+    """The array saved at `path` (.npy), or `make()` saved there first: member scores are trained once."""
+    if path.is_file():
+        return np.load(path)
+    arr = np.asarray(make(), dtype=np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, arr)
+    return arr
+
+
+def oof_columns(members: list[str], tr: np.ndarray, x: np.ndarray, m: np.ndarray, y: np.ndarray,
+                groups: np.ndarray, k: int, seed: int, epochs: int, n_folds: int, cache: Path,
+                ) -> tuple[list[np.ndarray], int]:
+    """Each member's out-of-fold class probabilities over group folds of the training rows `tr` (cached), and
+    the number of inner trainings they took (per member)."""
+    from gestura.models.ensemble import out_of_fold
+
     cols = []
+    n_inner = min(n_folds, len(set(groups[tr].tolist())))
     for name in members:
         def one(a: np.ndarray, b: np.ndarray, name: str = name) -> np.ndarray:
             return fit_predict(name, x[tr[a]], m[tr[a]], y[tr[a]], None, x[tr[b]], m[tr[b]], k, seed, epochs)
-        cols.append(out_of_fold(one, y[tr], sessions[tr], n_splits=n_folds))
-        log(f"    stack: out-of-fold scores of {name} done")
-    te = idx["test"]
-    stats_tr = [window_statistics(x[tr], m[tr])] if with_stats else []
-    stats_te = [window_statistics(x[te], m[te])] if with_stats else []
-    stack = XGBStack(n_estimators=150, max_depth=3, learning_rate=0.1, seed=seed, n_jobs=1)
-    stack.fit(np.concatenate(cols + stats_tr, axis=1), y[tr])
-    feats = np.concatenate([test_proba[n] for n in members] + stats_te, axis=1)
-    p = stack.predict_proba(feats)
-    out = np.zeros((len(te), k), np.float32)
-    out[:, stack.classes_.astype(int)] = p
+        cols.append(cached(cache.with_name(f"{cache.name}-{name}.npy"),
+                           lambda one=one: out_of_fold(one, y[tr], groups[tr], n_splits=n_folds)))
+        log(f"    stack: out-of-fold scores of {name} over {n_inner} folds done")
+    return cols, n_inner
+
+
+def combine(kind: str, cols: list[np.ndarray], y_tr: np.ndarray, test: list[np.ndarray], k: int, seed: int,
+            extra_tr: list[np.ndarray] | None = None, extra_te: list[np.ndarray] | None = None) -> np.ndarray:
+    """`(n_test, k)` probabilities of one combiner: `soft_vote` (mean of the members' test probabilities),
+    `logreg` or `xgb` (a meta-learner fitted on the out-of-fold member columns `cols` with labels `y_tr`)."""
+    if kind == "soft_vote":
+        return np.mean(test, axis=0)
+    f_tr = np.concatenate(cols + (extra_tr or []), axis=1)
+    f_te = np.concatenate(test + (extra_te or []), axis=1)
+    if kind == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        meta = LogisticRegression(C=1.0, max_iter=2000).fit(f_tr, y_tr)
+        p, classes = meta.predict_proba(f_te), meta.classes_
+    else:
+        from gestura.models.ensemble import XGBStack
+
+        stack = XGBStack(n_estimators=150, max_depth=3, learning_rate=0.1, seed=seed, n_jobs=1).fit(f_tr, y_tr)
+        p, classes = stack.predict_proba(f_te), stack.classes_
+    out = np.zeros((len(f_te), k), np.float32)
+    out[:, np.asarray(classes).astype(int)] = p
     return out
 
 
@@ -183,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stack", action="store_true", help="add the XGBoost stack (out-of-fold member scores)")
     ap.add_argument("--stack-folds", type=int, default=3)
     ap.add_argument("--stack-stats", action="store_true", help="also feed the stack window statistics")
+    ap.add_argument("--stack-by", default="session", help="out-of-fold groups of the training people: session "
+                    "and/or subject (comma-separated)")
     ap.add_argument("--out", default="runs/sign-protocol")
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
@@ -195,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     res_path = out / "results.json"
     doc: dict[str, Any] = json.loads(res_path.read_text()) if res_path.is_file() else {"runs": [], "folds": {}}
     done = {(r["data"], r["protocol"], r["features"], r["model"], r["fold"], r["seed"]) for r in doc["runs"]}
+    command = "python scripts/sign_protocol.py " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
+    if command not in doc.setdefault("commands", []):
+        doc["commands"].append(command)  # what produced the runs, quoted by the sign recipe's model card
     models = [x for x in a.models.split(",") if x]
     if bad := [x for x in models if x not in NEURAL and x not in BASELINE]:
         ap.error(f"unknown model(s) {bad}; choose from {sorted(NEURAL) + sorted(BASELINE)}")
@@ -209,7 +249,6 @@ def main(argv: list[str] | None = None) -> int:
         doc.setdefault("single_signer_classes", {})[name] = single_signer_classes(seqs)
         labels_all = np.array([str(s.label) for s in seqs])
         pos = {s.video_id: i for i, s in enumerate(seqs)}
-        sessions = np.array(group_values(seqs, "session"), dtype=object)
         for proto in a.protocols.split(","):
             folds = held_out_folds(seqs, by=proto, n_folds=a.session_folds)
             doc["folds"][f"{name}/{proto}"] = [f.to_dict() for f in folds]
@@ -228,35 +267,61 @@ def main(argv: list[str] | None = None) -> int:
                            for p in ("train", "val", "test")}
                     val = (x[idx["val"]], m[idx["val"]], y[idx["val"]])
                     for seed in seeds:
-                        test_proba: dict[str, np.ndarray] = {}
-                        for model in models + (["xgb_stack"] if a.stack else []):
+                        pdir = out / "proba" / f"{name}-{schema}-{proto}-{fold.name}-s{seed}"
+
+                        def member(mm: str) -> np.ndarray:
+                            return cached(pdir / f"test-{mm}.npy", lambda: fit_predict(
+                                mm, x[idx["train"]], m[idx["train"]], y[idx["train"]], val, x[idx["test"]],
+                                m[idx["test"]], len(classes), seed, a.epochs))
+
+                        stackers = []
+                        if a.stack:
+                            stackers = ["soft_vote"] + [f"{c}_stack{'' if by == 'session' else '_signers'}"
+                                                        for by in a.stack_by.split(",") for c in ("logreg", "xgb")]
+                        for model in models + stackers:
                             key = (name, proto, schema, model, fold.name, seed)
                             if key in done or (model in BASELINE and seed != seeds[0]):
                                 continue  # the baselines are deterministic: one seed
                             t0 = time.perf_counter()
-                            if model == "xgb_stack":
+                            extra: dict[str, Any] = {}
+                            if model in COMBINERS:
                                 members = [mm for mm in models if mm != "knn"]
-                                for mm in members:
-                                    if mm not in test_proba:
-                                        test_proba[mm] = fit_predict(mm, x[idx["train"]], m[idx["train"]],
-                                                                     y[idx["train"]], val, x[idx["test"]],
-                                                                     m[idx["test"]], len(classes), seed, a.epochs)
-                                proba = stack_predict(members, fold, idx, x, m, y, sessions, test_proba,
-                                                      len(classes), seed, a.epochs, a.stack_folds, a.stack_stats)
+                                test_p = [member(mm) for mm in members]
+                                t0 = time.perf_counter()
+                                extra = {"members": members}
+                                cols: list[np.ndarray] = []
+                                ytr = np.array([], np.int64)
+                                st_tr: list[np.ndarray] = []
+                                st_te: list[np.ndarray] = []
+                                if model != "soft_vote":
+                                    by = "subject" if model.endswith("_signers") else "session"
+                                    tr = np.concatenate([idx["train"], idx["val"]])
+                                    groups = np.array(group_values(seqs, by), dtype=object)
+                                    cols, n_inner = oof_columns(members, tr, x, m, y, groups, len(classes), seed,
+                                                                a.epochs, a.stack_folds, pdir / f"oof-{by}")
+                                    ytr = y[tr]
+                                    extra.update(oof_by=by, oof_folds=n_inner, oof_rows=len(tr),
+                                                 inner_trainings=n_inner * len(members))
+                                    if a.stack_stats:
+                                        from gestura.models.ensemble import window_statistics
+
+                                        st_tr = [window_statistics(x[tr], m[tr])]
+                                        st_te = [window_statistics(x[idx["test"]], m[idx["test"]])]
+                                kind = model.split("_")[0] if model != "soft_vote" else model
+                                proba = combine(kind, cols, ytr, test_p, len(classes), seed, st_tr, st_te)
                             else:
-                                proba = fit_predict(model, x[idx["train"]], m[idx["train"]], y[idx["train"]], val,
-                                                    x[idx["test"]], m[idx["test"]], len(classes), seed, a.epochs)
-                                test_proba[model] = proba
+                                proba = member(model)
                             r = {"data": name, "protocol": proto, "features": schema, "model": model,
                                  "fold": fold.name, "seed": seed, "n_test": len(idx["test"]),
                                  "n_classes": len(classes), "seconds": round(time.perf_counter() - t0, 1),
-                                 **score(y[idx["test"]], proba)}
+                                 **extra, **score(y[idx["test"]], proba)}
                             doc["runs"].append(r)
                             done.add(key)
                             write_json(res_path, doc)
                             log(f"{name} {proto} {schema} {model} held out {fold.name} seed {seed}: "
                                 f"accuracy {r['accuracy']:.3f} macro-F1 {r['macro_f1']:.3f} ({r['seconds']} s)")
         (out / "table.md").write_text(summarise(doc["runs"]))
+    write_json(res_path, doc)  # also when every run was done already: the command is recorded
     log(f"wrote {res_path} and {out / 'table.md'}")
     return 0
 

@@ -227,3 +227,18 @@ def test_leave_one_signer_out_on_asl_words(shared_datasets: Path) -> None:
         assert f.unseen_classes == sorted(c for c, who in only.items() if who == name)
         assert not set(f.shared_classes) & set(f.unseen_classes)
     assert len(folds["dmohazab"].unscorable) == 0 and folds["Alex"].shared_classes
+
+
+def test_session_validation_takes_whole_sessions_and_keeps_every_class() -> None:
+    from gestura.data.splits import session_validation
+
+    seqs = make_dataset(4, 3, n_classes=3, seed=3, n_frames=12).sequences
+    train, val = session_validation(seqs, val_fraction=0.3, seed=0)
+    assert sorted(train + val) == sorted(s.video_id for s in seqs) and val and not set(train) & set(val)
+    by_id = {s.video_id: s for s in seqs}
+    val_sessions = {by_id[i].session for i in val}
+    assert not val_sessions & {by_id[i].session for i in train}  # whole sessions only
+    assert {by_id[i].label for i in train} == {s.label for s in seqs}
+    odd = _one_signer_classes(seqs)  # a class only one person signs never loses its training clips
+    train, val = session_validation(odd, val_fraction=0.5, seed=0)
+    assert {by_id[i].label for i in train} == {s.label for s in odd}

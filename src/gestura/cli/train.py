@@ -32,22 +32,23 @@ def train(
     accum_steps: Annotated[Optional[int], typer.Option(help="Micro-batches per optimiser step.")] = None,
     distributed: Annotated[bool, typer.Option("--distributed", help="One rank of a torchrun job (DDP).")] = False,
     nproc: Annotated[int, typer.Option(help="Launch this many DDP processes on this machine (torchrun).")] = 1,
-    recipe: Annotated[Optional[Path], typer.Option(help="Build the model a recipe file describes (e.g. "
-                      "recipes/presentation-default.yaml) into --out; --data replaces the recipe's datasets "
-                      "folder.")] = None,
+    recipe: Annotated[Optional[Path], typer.Option(help="Build the model a recipe file describes (its kind: "
+                      "presentation, e.g. recipes/presentation-default.yaml, or signs, e.g. recipes/sign-words.yaml) "
+                      "into --out; --data replaces the recipe's datasets folder, --set overrides its settings.")] = None,
 ) -> None:
     """Train a model with a group-wise split; writes config, metrics, plots, checkpoints and the model."""
     import os
     import sys
 
     if recipe is not None:
-        from gestura.training.presentation import build_from_recipe
+        from gestura.training.recipe import build_recipe
 
         if out_dir is None:
             raise ConfigError("--recipe: give --out (the model folder to write)")
-        bundle = build_from_recipe(recipe, out_dir, progress=True, datasets=data)
-        out.print(f"{out_dir}: {len(bundle.labels)} labels, windows {bundle.meta['windows']}", soft_wrap=True,
-                  highlight=False)
+        bundle = build_recipe(recipe, out_dir, progress=True, datasets=data, overrides=set_ or ())
+        what = f"windows {bundle.meta['windows']}" if "windows" in bundle.meta else \
+            f"{bundle.meta['training']['train_clips']} training clips"
+        out.print(f"{out_dir}: {len(bundle.labels)} labels, {what}", soft_wrap=True, highlight=False)
         return
 
     from gestura.training.config import config_from_cli

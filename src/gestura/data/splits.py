@@ -319,14 +319,7 @@ def held_out_folds(sequences: Sequence[Any], by: str = "subject", n_folds: int |
             tests.append((f"sessions-{i}", sorted(set(groups[held].tolist())), mask))
     folds = []
     for name, held, test_mask in tests:
-        rest = np.flatnonzero(~test_mask)
-        val_mask = np.zeros(len(ids), bool)
-        val_mask[rest[_draw(rest, labels[rest], sessions[rest], val_fraction, seed + 1)]] = True
-        for sess in sorted(set(sessions[val_mask].tolist())):  # keep every class of the training people
-            in_sess = val_mask & (sessions == sess)
-            left = set(labels[~test_mask & ~val_mask].tolist())
-            if set(labels[in_sess].tolist()) - left:
-                val_mask[in_sess] = False
+        val_mask = _validation_sessions(test_mask, labels, sessions, val_fraction, seed)
         train_mask = ~test_mask & ~val_mask
         train_classes = sorted(set(labels[train_mask].tolist()) - {""})
         scorable = test_mask & np.isin(labels, train_classes)
@@ -336,6 +329,37 @@ def held_out_folds(sequences: Sequence[Any], by: str = "subject", n_folds: int |
             shared_classes=sorted(set(labels[scorable].tolist())),
             unseen_classes=sorted(set(labels[test_mask & ~scorable].tolist()) - {""})))
     return folds
+
+
+def _validation_sessions(test_mask: np.ndarray, labels: np.ndarray, sessions: np.ndarray, val_fraction: float,
+                         seed: int) -> np.ndarray:
+    """Boolean mask: about `val_fraction` of the sessions outside `test_mask`, drawn with `seed`; a session whose
+    removal would leave a class without a training clip stays in training."""
+    rest = np.flatnonzero(~test_mask)
+    val_mask = np.zeros(len(labels), bool)
+    val_mask[rest[_draw(rest, labels[rest], sessions[rest], val_fraction, seed + 1)]] = True
+    for sess in sorted(set(sessions[val_mask].tolist())):  # keep every class of the training people
+        in_sess = val_mask & (sessions == sess)
+        left = set(labels[~test_mask & ~val_mask].tolist())
+        if set(labels[in_sess].tolist()) - left:
+            val_mask[in_sess] = False
+    return val_mask
+
+
+def session_validation(sequences: Sequence[Any], val_fraction: float = 0.15,
+                       seed: int = 0) -> tuple[list[str], list[str]]:
+    """`(train ids, validation ids)` of a build on every sequence: whole sessions as validation, drawn as
+    `held_out_folds` draws them (no class loses its last training clip)."""
+    check_fraction(val_fraction, "val_fraction", error=InputError)
+    if len(sequences) == 0:
+        raise InputError("empty dataset: nothing to split")
+    ids = np.array([s.video_id for s in sequences], dtype=object)
+    sessions = np.array(group_values(sequences, "session"), dtype=object)
+    if any(g is None for g in sessions):
+        raise InputError("session_validation: every sequence needs a session id")
+    labels = np.array(sequence_labels(sequences), dtype=object)
+    val_mask = _validation_sessions(np.zeros(len(ids), bool), labels, sessions, val_fraction, seed)
+    return ids[~val_mask].tolist(), ids[val_mask].tolist()
 
 
 def _short(items: Sequence[str], n: int = 5) -> str:

@@ -49,6 +49,7 @@ class PresentationRecipe(BaseModel):
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
+    kind: Literal["presentation"] = "presentation"
     model: str = "lstm"
     model_params: dict[str, Any] = Field(default_factory=dict)
     feature_schema: str = Field("feature-schema-v1", description="feature schema id (gestura.features.schema)")
@@ -87,7 +88,11 @@ class PresentationRecipe(BaseModel):
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> PresentationRecipe:
         """Load and validate a recipe file; any problem is one `ConfigError` line naming the file."""
-        raw = read_yaml_mapping(path, "presentation recipe", ConfigError)
+        return cls.from_mapping(read_yaml_mapping(path, "presentation recipe", ConfigError), path)
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any], path: str | os.PathLike[str]) -> PresentationRecipe:
+        """Validate a recipe mapping read from `path`; any problem is one `ConfigError` line naming the file."""
         try:
             recipe = cls.model_validate(raw)
         except ValidationError as err:
@@ -251,11 +256,12 @@ RECIPE_SETTING = "recipe's decision"
 
 
 def build_from_recipe(path: str | os.PathLike[str], out: str | os.PathLike[str], progress: bool = False,
-                      datasets: str | os.PathLike[str] | None = None) -> ModelBundle:
+                      datasets: str | os.PathLike[str] | None = None,
+                      recipe: PresentationRecipe | None = None) -> ModelBundle:
     """Train the recipe file `path` on every recorded session and write the artifact and its model card to `out`
     (`gestura train --recipe recipes/presentation-default.yaml` builds the packaged default this way).
-    `datasets` replaces the recipe's shared datasets folder."""
-    recipe = PresentationRecipe.from_yaml(path)
+    `datasets` replaces the recipe's shared datasets folder; `recipe` is the file already read (with overrides)."""
+    recipe = recipe if recipe is not None else PresentationRecipe.from_yaml(path)
     here = Path(path).resolve().parent
     root = Path(datasets) if datasets is not None else here / recipe.datasets
     session_dir = root / recipe.sessions
