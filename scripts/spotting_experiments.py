@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", choices=["within", "sessions", "across", "all"], default="all",
                     help="within: the person's other sessions only; sessions: every other session (both people); "
                          "across: the other person; all: within + across")
-    ap.add_argument("--only", default="", help="run only the folds whose name contains this text")
+    ap.add_argument("--only", default="", help="run only the folds whose name contains this text (alternatives "
+                    "separated by |)")
     ap.add_argument("--figures", type=Path, default=None, metavar="DIR",
                     help="with --out: draw each fold's first test session as a timeline (recipe decision) and "
                          "write a confusion table per fold (prompt class x what fired) into DIR; no training")
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     folds = {**(WITHIN if args.folds in ("within", "all") else {}),
              **(SESSIONS if args.folds == "sessions" else {}),
              **(ACROSS if args.folds in ("across", "all") else {})}
-    folds = {k: v for k, v in folds.items() if args.only in k}
+    folds = {k: v for k, v in folds.items() if any(o in k for o in args.only.split("|"))}
     results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "settings": SETTINGS}
     for name, (train_s, test_s) in folds.items():
         t0 = time.perf_counter()
@@ -191,7 +192,8 @@ def figures(out: Path, dest: Path, only: str = "", seconds: float = 120.0) -> in
     dest.mkdir(parents=True, exist_ok=True)
     lines: list[str] = []
     for name, v in results.items():
-        if not isinstance(v, dict) or "settings" not in v or name == "settings" or only not in name:
+        if not isinstance(v, dict) or "settings" not in v or name == "settings" \
+                or not any(o in name for o in only.split("|")):
             continue
         folder = out.with_suffix("") / slug(name)
         with open(folder / "playbacks.pkl", "rb") as f:  # written by this script's own evaluate_fold

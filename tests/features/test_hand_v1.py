@@ -145,3 +145,25 @@ def test_roll_shows_in_position_not_in_angles(make_hand) -> None:
     assert np.abs(f1[-1, B["position"]] - f0[-1, B["position"]]).max() > 0.3
     np.testing.assert_allclose(f1[:, B["joint_angles"]], f0[:, B["joint_angles"]], atol=1e-4)
     np.testing.assert_allclose(f1[:, B["fingertip_spread"]], f0[:, B["fingertip_spread"]], atol=1e-4)
+
+
+def test_relative_shape_starts_every_window_from_the_persons_own_hand(make_seq) -> None:
+    """With `relative_shape`, two people who hold the same moving hand differently (here: one hand scaled along
+    its width, as a palm seen edge-on looks) start every window at zero shape; the change within the window
+    is what remains, and the absolute view keeps the difference."""
+    import numpy as np
+
+    from gestura.features.pipeline import FeaturePipeline
+
+    seq = make_seq(0, n=20, roll=0.6)
+    squashed = seq.streams["right_hand"].copy()
+    wrist = squashed[:, :1, :]
+    squashed[..., 0] = wrist[..., 0] + 0.4 * (squashed[..., 0] - wrist[..., 0])
+    other = type(seq).from_arrays({"right_hand": squashed, "left_hand": seq.streams["left_hand"]}, 30.0)
+    rel = FeaturePipeline("feature-schema-v1", {"relative_shape": True})
+    pos = rel.spec.blocks["position"]
+    a, b = rel.transform(seq)[0], rel.transform(other)[0]
+    assert not a[0, pos].any() and not b[0, pos].any()
+    assert np.abs(a[-1, pos]).max() > 0.1  # the turn within the window is still there
+    absolute = FeaturePipeline("feature-schema-v1")
+    assert np.abs(absolute.transform(seq)[0][0, pos] - absolute.transform(other)[0][0, pos]).max() > 0.2

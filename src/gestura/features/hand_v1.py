@@ -10,8 +10,10 @@ velocities (palm lengths per `velocity_unit` s); `joint_angles` 134-143 MCP and 
 Before `window_features` the trajectory block holds the frame's raw wrist (x, y) and palm scale, so the runtime
 can finalise it over any window. Acting hand (`hand="auto"`): the only present hand, else the hand whose wrist
 is higher in the image (the raised hand gestures); decided per frame without state, so streaming equals offline.
-`mirror_left` reflects a left hand (x -> 1 - x) into right-hand space before features, shape and motion alike
-(canonical space, the default): a left-hand window then carries its mirror label in training and its
+`relative_shape=True` makes the shape blocks (position, fingertip spread, joint angles) relative to the window's
+oldest valid frame, so a person's own resting hand is the reference and a hand held differently (palm to the
+camera or edge-on) starts every window at zero. `mirror_left` reflects a left hand (x -> 1 - x) into right-hand
+space before features, shape and motion alike (canonical space, the default): a left-hand window then carries its mirror label in training and its
 probabilities are mirrored back at run time (`gestura.features.handedness`), so a mirrored recording scores
 exactly like the original. `keep_motion_direction=True` is the old rule (shape mirrored, motion blocks reflected
 back, label unchanged) kept for artifacts trained with it: it reverses every cue that lives in the hand's turn.
@@ -31,16 +33,18 @@ from gestura.landmarks.sequence import LandmarkSequence
 
 SCHEMA = HAND_V1
 DEFAULTS: dict[str, Any] = {"hand": "auto", "mirror_left": True, "keep_motion_direction": False,
-                            "smooth": 1, "velocity_unit": DEFAULT_UNIT}
+                            "smooth": 1, "velocity_unit": DEFAULT_UNIT, "relative_shape": False}
 SPREAD_PAIRS = ((4, 8), (8, 12), (12, 16), (16, 20), (4, 20))
 TRAJ = SCHEMA.blocks["wrist_trajectory"]
+SHAPE_BLOCKS = ("position", "fingertip_spread", "joint_angles")
+"""Blocks that `relative_shape` makes relative to the window's oldest valid frame."""
 
 
 def validate(params: dict[str, Any]) -> None:
     """Raise `ConfigError` for a bad parameter value."""
     if params["hand"] not in ("auto", "left", "right"):
         raise ConfigError(f"feature-schema-v1: hand must be auto|left|right, got {params['hand']!r}")
-    for key in ("mirror_left", "keep_motion_direction"):
+    for key in ("mirror_left", "keep_motion_direction", "relative_shape"):
         if not isinstance(params[key], bool):
             raise ConfigError(f"feature-schema-v1: {key} must be true or false, got {params[key]!r}")
     if not isinstance(params["smooth"], int) or params["smooth"] < 1:
@@ -146,6 +150,10 @@ def window_features(feats: np.ndarray, valid: np.ndarray, **params: Any) -> np.n
         return out
     raw = feats[:, TRAJ].astype(np.float64)
     f0 = idx[0]
+    if params.get("relative_shape"):
+        for block in SHAPE_BLOCKS:
+            sl = SCHEMA.blocks[block]
+            out[:, sl] = np.where(valid[:, None], feats[:, sl] - feats[f0, sl], 0.0)
     s = raw[:, 2]
     s_ref = float(np.median(s[idx]))
     s_ref = s_ref if s_ref > EPS else 1.0
