@@ -204,7 +204,10 @@ def fit_graph(run: str, x: np.ndarray, m: np.ndarray, y: np.ndarray, classes: li
 
 def variants_summary(results: list[dict[str, Any]], margin: float = 0.02) -> str:
     """Markdown: each graph run per held-out signer (mean ± sd over seeds), mean over folds, and its difference to
-    the twin (`sca_stgcn/twin`) on the mean over seeds of the per-seed fold means; reproduced = twin + `margin`."""
+    the twin (`sca_stgcn/twin`) on the mean over seeds of the per-seed fold means; reproduced = twin + `margin`.
+
+    "val Δ last 3 epochs" is the mean rise of the validation accuracy over the last three epochs: the curve has
+    flattened when it is under one point."""
     runs = [r for r in results if r["model"].split("/")[0] in GRAPH]
     lines = []
     for data, proto, feats in sorted({(r["data"], r["protocol"], r["features"]) for r in runs}):
@@ -223,8 +226,8 @@ def variants_summary(results: list[dict[str, Any]], margin: float = 0.02) -> str
         lines += [f"\n**{data}, {feats}, {'one signer held out' if proto == 'subject' else 'sessions held out'}** "
                   "(accuracy, mean ± sd over seeds)\n",
                   "| model / variant | width | epochs | seeds | " + " | ".join(folds)
-                  + " | mean over folds | − twin | reproduced? (≥ twin + 2) |",
-                  "|---|---|---|---|" + "---|" * (len(folds) + 3)]
+                  + " | mean over folds | − twin | reproduced? (≥ twin + 2) | val Δ last 3 epochs |",
+                  "|---|---|---|---|" + "---|" * (len(folds) + 4)]
         for model in sorted(by, key=lambda k: (k != "stgcn", k != "sca_stgcn/twin", k)):
             per = by[model]
             cells = []
@@ -245,9 +248,12 @@ def variants_summary(results: list[dict[str, Any]], margin: float = 0.02) -> str
                 d = float(np.mean(acc) - np.mean(t_acc))
                 diff = f"{d * 100:+.1f} pt"
                 verdict = "–" if model == "stgcn" else ("yes" if d >= margin else "not reproduced")
-            n_seeds = len(acc)
-            lines.append(f"| {model} | {width} | {any_r.get('epochs', '')} | {n_seeds} | " + " | ".join(cells)
-                         + f" | {mean} | {diff} | {verdict} |")
+            rises = [h[-1]["val_accuracy"] - h[-4]["val_accuracy"] for h in
+                     (r["history"] for f in per.values() for r in f.values())
+                     if len(h) >= 4 and "val_accuracy" in h[-1] and "val_accuracy" in h[-4]]
+            rise = "–" if not rises else f"{np.mean(rises) * 100:+.1f} pt"
+            lines.append(f"| {model} | {width} | {any_r.get('epochs', '')} | {len(acc)} | " + " | ".join(cells)
+                         + f" | {mean} | {diff} | {verdict} | {rise} |")
     return "\n".join(lines) + "\n"
 
 
