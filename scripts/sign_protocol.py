@@ -246,7 +246,7 @@ def variants_summary(results: list[dict[str, Any]], margin: float = 0.02) -> str
                 diff, verdict = "–", "(twin)" if model == "sca_stgcn/twin" else "–"
             else:
                 d = float(np.mean(acc) - np.mean(t_acc))
-                diff = f"{d * 100:+.1f} pt"
+                diff = f"{d * 100:+.2f} pt"
                 verdict = "–" if model == "stgcn" else ("yes" if d >= margin else "not reproduced")
             rises = [h[-1]["val_accuracy"] - h[-4]["val_accuracy"] for h in
                      (r["history"] for f in per.values() for r in f.values())
