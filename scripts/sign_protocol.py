@@ -204,7 +204,8 @@ def fit_graph(run: str, x: np.ndarray, m: np.ndarray, y: np.ndarray, classes: li
 
 def variants_summary(results: list[dict[str, Any]], margin: float = 0.02) -> str:
     """Markdown: each graph run per held-out signer (mean ± sd over seeds), mean over folds, and its difference to
-    the twin (`sca_stgcn/twin`) on the mean over seeds of the per-seed fold means; reproduced = twin + `margin`.
+    the twin (`sca_stgcn/twin`) on the mean over seeds of the per-seed means over the folds the run has (each fold's
+    difference in brackets in its cell); reproduced = twin + `margin`.
 
     "val Δ last 3 epochs" is the mean rise of the validation accuracy over the last three epochs: the curve has
     flattened when it is under one point."""
@@ -226,14 +227,17 @@ def variants_summary(results: list[dict[str, Any]], margin: float = 0.02) -> str
         lines += [f"\n**{data}, {feats}, {'one signer held out' if proto == 'subject' else 'sessions held out'}** "
                   "(accuracy, mean ± sd over seeds)\n",
                   "| model / variant | width | epochs | seeds | " + " | ".join(folds)
-                  + " | mean over folds | − twin | reproduced? (≥ twin + 2) | val Δ last 3 epochs |",
+                  + " | mean over its folds | − twin | reproduced? (≥ twin + 2) | val Δ last 3 epochs |",
                   "|---|---|---|---|" + "---|" * (len(folds) + 4)]
         for model in sorted(by, key=lambda k: (k != "stgcn", k != "sca_stgcn/twin", k)):
             per = by[model]
             cells = []
             for f in folds:
                 a = [r["accuracy"] for r in per.get(f, {}).values()]
-                cells.append("–" if not a else f"{np.mean(a):.3f}" + (f" ± {np.std(a):.3f}" if len(a) > 1 else ""))
+                t = [r["accuracy"] for r in by.get("sca_stgcn/twin", {}).get(f, {}).values()]
+                delta = f" ({(np.mean(a) - np.mean(t)) * 100:+.1f})" if a and t and model != "sca_stgcn/twin" else ""
+                cells.append("–" if not a else f"{np.mean(a):.3f}" + (f" ± {np.std(a):.3f}" if len(a) > 1 else "")
+                             + delta)
             # every fold of this model's runs that the twin also has, over the seeds both completed
             fs = [f for f in folds if f in per]
             acc = mean_over_folds(model, fs)
@@ -247,7 +251,8 @@ def variants_summary(results: list[dict[str, Any]], margin: float = 0.02) -> str
             else:
                 d = float(np.mean(acc) - np.mean(t_acc))
                 diff = f"{d * 100:+.2f} pt"
-                verdict = "–" if model == "stgcn" else ("yes" if d >= margin else "not reproduced")
+                verdict = "–" if model == "stgcn" else ("yes" if d >= margin else "not reproduced") + (
+                    f" ({len(fs)} fold{'s' if len(fs) > 1 else ''})")
             rises = [h[-1]["val_accuracy"] - h[-4]["val_accuracy"] for h in
                      (r["history"] for f in per.values() for r in f.values())
                      if len(h) >= 4 and "val_accuracy" in h[-1] and "val_accuracy" in h[-4]]

@@ -124,7 +124,8 @@ def test_report_merges_runs_and_draws_the_curves(protocol: ModuleType, tmp_path:
     assert report.main([str(p) for p in sorted(tmp_path.glob("s*/results.json"))]
                        + ["--table", str(table), "--plot", str(plot)]) == 0
     rows = {line.split("|")[1].strip(): line for line in table.read_text().splitlines() if line.startswith("| sca")}
-    assert "+10.00 pt" in rows["sca_stgcn/film"] and "| yes |" in rows["sca_stgcn/film"]
+    assert "+10.00 pt" in rows["sca_stgcn/film"] and "| yes (1 fold) |" in rows["sca_stgcn/film"]
+    assert "0.600 (+10.0)" in rows["sca_stgcn/film"]  # the fold's difference to the twin
     assert rows["sca_stgcn/film"].rstrip().endswith("| +45.0 pt |")  # val rise over the last 3 epochs
     assert "+1.00 pt" in rows["sca_stgcn/supcon"] and "not reproduced" in rows["sca_stgcn/supcon"]
     assert plot.is_file() and plot.stat().st_size > 10_000
