@@ -18,6 +18,17 @@ the same out-of-fold rows). `--stack-by subject` takes the out-of-fold rows from
 instead (rows `xgb_stack_signers`, `logreg_stack_signers`; each inner training sees one person fewer).
 Every member's test and out-of-fold probabilities are kept in `--out`/proba, so a rerun refits combiners without
 training the members again. logreg and knn are deterministic, so they run with the first seed only.
+
+Graph models (`stgcn`, `sca_stgcn`; need a `joints-*` feature schema) train with the SCA-STGCN family's recipe
+(`gestura.training.variations.train_model`: one-cycle schedule over `--epochs`, joint-space augmentation, best epoch
+by validation accuracy on the same validation sessions). `sca_stgcn` runs once per `--variants` name, each mapped to
+its `gestura.training.variations.VARIATIONS` entry (`GRAPH_VARIANTS`); `twin` is SCA-STGCN with every
+signer-conditioning part off. `--graph-width` and `--gru-hidden` set the size (default: the library's full width).
+Their runs keep the per-epoch validation curve (`history`) and are summarised against the twin in `variants.md`:
+
+    PYTHONPATH=src python scripts/sign_protocol.py --data ../shared/datasets/asl-traduttore/words \
+        --models stgcn,sca_stgcn --variants twin,bias_attention,film,adversarial,supcon,pseudo_signers \
+        --features joints-two-hands-body-v1 --seeds 0,1,2 --epochs 20 --out runs/sign-protocol/words-graph
 """
 
 from __future__ import annotations
@@ -45,6 +56,10 @@ NEURAL = {
     "transformer": {"d_model": 64, "heads": 4, "layers": 2, "dropout": 0.1},
 }
 BASELINE = {"logreg": {"C": 1.0}, "knn": {"k": 5}}
+GRAPH = ("stgcn", "sca_stgcn")
+# protocol name of each SCA-STGCN variant -> its entry in gestura.training.variations.VARIATIONS
+GRAPH_VARIANTS = {"twin": "basic", "bias_attention": "bias_attention", "film": "film",
+                  "adversarial": "adversarial", "supcon": "supcon", "pseudo_signers": "pseudo_signer"}
 
 
 def log(msg: str) -> None:
@@ -173,6 +188,115 @@ def combine(kind: str, cols: list[np.ndarray], y_tr: np.ndarray, test: list[np.n
     return out
 
 
+def graph_runs(models: list[str], variants: list[str]) -> list[str]:
+    """The graph runs asked for: `stgcn` as is, `sca_stgcn` once per variant as `sca_stgcn/<variant>`."""
+    if bad := [v for v in variants if v not in GRAPH_VARIANTS]:
+        raise ValueError(f"unknown variant(s) {bad}; choose from {sorted(GRAPH_VARIANTS)}")
+    out = ["stgcn"] if "stgcn" in models else []
+    return out + ([f"sca_stgcn/{v}" for v in variants] if "sca_stgcn" in models else [])
+
+
+def graph_spec(run: str) -> tuple[str, dict[str, Any]]:
+    """`(variation name, spec)` of a graph run: the `VARIATIONS` entry of a variant, a plain spec for `stgcn`."""
+    from gestura.training.variations import VARIATIONS
+
+    if run == "stgcn":
+        return "stgcn", {"model": "stgcn", "params": {}}
+    name = GRAPH_VARIANTS[run.split("/", 1)[1]]
+    return name, VARIATIONS[name]
+
+
+def fit_graph(run: str, x: np.ndarray, m: np.ndarray, y: np.ndarray, classes: list[str], subjects: np.ndarray,
+              sessions: np.ndarray, idx: dict[str, np.ndarray], schema: str, seed: int, epochs: int,
+              width: tuple[int, ...], gru_hidden: int, threads: int = 1) -> dict[str, Any]:
+    """Train one graph run on `idx["train"]` (best epoch on `idx["val"]`), score `idx["test"]`.
+
+    Returns accuracy and macro-F1 (the same definitions as `score`), the best epoch, the parameter count and the
+    per-epoch history (train loss, validation accuracy and loss).
+    """
+    from gestura.features.joints import JOINT_SCHEMAS
+    from gestura.training.variations import RunSettings, SignArrays, run_variation
+
+    if schema not in JOINT_SCHEMAS:
+        raise ValueError(f"graph model {run!r} needs a joint-layout schema {sorted(JOINT_SCHEMAS)}, got {schema!r}")
+    m = m.copy()
+    m[~m.any(1), 0] = True  # a clip with no valid frame keeps one (zero) frame, as variations.load_arrays does
+    arr = SignArrays(x, m, y.astype(np.int64), list(classes), subjects, sessions, schema)
+    name, spec = graph_spec(run)
+    base: dict[str, Any] = {"skeleton": JOINT_SCHEMAS[schema].skeleton, "channels": tuple(width),
+                            "dilations": (1, 2, 3, 4, 5, 6)[:len(width)]}
+    if spec["model"] == "sca_stgcn":
+        base["gru_hidden"] = gru_hidden
+    row, trained = run_variation(name, arr, idx["train"], idx["val"], idx["test"],
+                                 RunSettings(epochs=epochs, seed=seed, threads=threads), base, spec)
+    history = [{"epoch": int(h["epoch"]), "train_loss": round(float(h["train_loss"]), 4),
+                **({"val_accuracy": round(float(h["accuracy"]), 4), "val_loss": round(float(h["loss"]), 4)}
+                   if "accuracy" in h else {})} for h in trained.history]
+    return {"accuracy": row["accuracy"], "macro_f1": row["f1"], "best_epoch": row["best_epoch"],
+            "params": int(sum(p.numel() for p in trained.model.parameters())), "history": history,
+            "width": list(width), "gru_hidden": gru_hidden if spec["model"] == "sca_stgcn" else None}
+
+
+def variants_summary(results: list[dict[str, Any]], margin: float = 0.02) -> str:
+    """Markdown: each graph run per held-out signer (mean ± sd over seeds), mean over folds, and its difference to
+    the twin (`sca_stgcn/twin`) on the mean over seeds of the per-seed means over the folds the run has (each fold's
+    difference in brackets in its cell); reproduced = twin + `margin`.
+
+    "val Δ last 3 epochs" is the mean rise of the validation accuracy over the last three epochs: the curve has
+    flattened when it is under one point."""
+    runs = [r for r in results if r["model"].split("/")[0] in GRAPH]
+    lines = []
+    for data, proto, feats in sorted({(r["data"], r["protocol"], r["features"]) for r in runs}):
+        rs = [r for r in runs if (r["data"], r["protocol"], r["features"]) == (data, proto, feats)]
+        folds = sorted({r["fold"] for r in rs})
+        by: dict[str, dict[str, dict[int, dict[str, Any]]]] = {}
+        for r in rs:
+            by.setdefault(r["model"], {}).setdefault(r["fold"], {})[r["seed"]] = r
+
+        def mean_over_folds(model: str, fs: list[str]) -> list[float]:
+            per = by.get(model, {})
+            seeds = sorted({s for f in fs for s in per.get(f, {})})
+            return [float(np.mean([per[f][s]["accuracy"] for f in fs])) for s in seeds
+                    if all(s in per.get(f, {}) for f in fs)]
+
+        lines += [f"\n**{data}, {feats}, {'one signer held out' if proto == 'subject' else 'sessions held out'}** "
+                  "(accuracy, mean ± sd over seeds)\n",
+                  "| model / variant | width | epochs | seeds | " + " | ".join(folds)
+                  + " | mean over its folds | − twin | reproduced? (≥ twin + 2) | val Δ last 3 epochs |",
+                  "|---|---|---|---|" + "---|" * (len(folds) + 4)]
+        for model in sorted(by, key=lambda k: (k != "stgcn", k != "sca_stgcn/twin", k)):
+            per = by[model]
+            cells = []
+            for f in folds:
+                a = [r["accuracy"] for r in per.get(f, {}).values()]
+                t = [r["accuracy"] for r in by.get("sca_stgcn/twin", {}).get(f, {}).values()]
+                delta = f" ({(np.mean(a) - np.mean(t)) * 100:+.1f})" if a and t and model != "sca_stgcn/twin" else ""
+                cells.append("–" if not a else f"{np.mean(a):.3f}" + (f" ± {np.std(a):.3f}" if len(a) > 1 else "")
+                             + delta)
+            # every fold of this model's runs that the twin also has, over the seeds both completed
+            fs = [f for f in folds if f in per]
+            acc = mean_over_folds(model, fs)
+            t_acc = mean_over_folds("sca_stgcn/twin", fs)
+            any_r = next(iter(next(iter(per.values())).values()))
+            width = "/".join(map(str, any_r.get("width") or [])) + (
+                f", GRU {any_r['gru_hidden']}" if any_r.get("gru_hidden") else "")
+            mean = "–" if not acc else f"**{np.mean(acc):.3f}**" + (f" ± {np.std(acc):.3f}" if len(acc) > 1 else "")
+            if model == "sca_stgcn/twin" or not acc or not t_acc:
+                diff, verdict = "–", "(twin)" if model == "sca_stgcn/twin" else "–"
+            else:
+                d = float(np.mean(acc) - np.mean(t_acc))
+                diff = f"{d * 100:+.2f} pt"
+                verdict = "–" if model == "stgcn" else ("yes" if d >= margin else "not reproduced") + (
+                    f" ({len(fs)} fold{'s' if len(fs) > 1 else ''})")
+            rises = [h[-1]["val_accuracy"] - h[-4]["val_accuracy"] for h in
+                     (r["history"] for f in per.values() for r in f.values())
+                     if len(h) >= 4 and "val_accuracy" in h[-1] and "val_accuracy" in h[-4]]
+            rise = "–" if not rises else f"{np.mean(rises) * 100:+.1f} pt"
+            lines.append(f"| {model} | {width} | {any_r.get('epochs', '')} | {len(acc)} | " + " | ".join(cells)
+                         + f" | {mean} | {diff} | {verdict} | {rise} |")
+    return "\n".join(lines) + "\n"
+
+
 def summarise(results: list[dict[str, Any]]) -> str:
     """Markdown: one row per (data, protocol, features, model); per-fold mean ± sd over seeds."""
     rows: dict[tuple[str, str, str, str], dict[str, dict[int, dict[str, float]]]] = {}
@@ -220,6 +344,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stack-stats", action="store_true", help="also feed the stack window statistics")
     ap.add_argument("--stack-by", default="session", help="out-of-fold groups of the training people: session "
                     "and/or subject (comma-separated)")
+    ap.add_argument("--variants", default="twin", help="SCA-STGCN variants for --models sca_stgcn: "
+                    + ",".join(GRAPH_VARIANTS))
+    ap.add_argument("--graph-width", default="64,128,128", help="ST-GCN channels of the graph models")
+    ap.add_argument("--gru-hidden", type=int, default=256, help="SCA-STGCN BiGRU hidden size")
+    ap.add_argument("--held-out", default="", help="only these folds (held-out group names, comma-separated)")
     ap.add_argument("--out", default="runs/sign-protocol")
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
@@ -236,8 +365,15 @@ def main(argv: list[str] | None = None) -> int:
     if command not in doc.setdefault("commands", []):
         doc["commands"].append(command)  # what produced the runs, quoted by the sign recipe's model card
     models = [x for x in a.models.split(",") if x]
-    if bad := [x for x in models if x not in NEURAL and x not in BASELINE]:
-        ap.error(f"unknown model(s) {bad}; choose from {sorted(NEURAL) + sorted(BASELINE)}")
+    if bad := [x for x in models if x not in NEURAL and x not in BASELINE and x not in GRAPH]:
+        ap.error(f"unknown model(s) {bad}; choose from {sorted(NEURAL) + sorted(BASELINE) + list(GRAPH)}")
+    try:
+        graph = graph_runs(models, [v for v in a.variants.split(",") if v])
+        width = tuple(int(c) for c in a.graph_width.split(","))
+    except ValueError as err:
+        ap.error(str(err) if "variant" in str(err) else f"--graph-width must be comma-separated integers, "
+                 f"got {a.graph_width!r}")
+    models = [x for x in models if x not in GRAPH]
     seeds = [int(x) for x in a.seeds.split(",")]
     for data in a.data:
         name = Path(data).name
@@ -249,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         doc.setdefault("single_signer_classes", {})[name] = single_signer_classes(seqs)
         labels_all = np.array([str(s.label) for s in seqs])
         pos = {s.video_id: i for i, s in enumerate(seqs)}
+        sessions = np.array(group_values(seqs, "session"), dtype=object)
+        subjects = np.array([str(s.subject) for s in seqs])
         for proto in a.protocols.split(","):
             folds = held_out_folds(seqs, by=proto, n_folds=a.session_folds)
             doc["folds"][f"{name}/{proto}"] = [f.to_dict() for f in folds]
@@ -257,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
                 mirror = {p for p, side in sides.items() if side == "left"} if v2 else set()
                 x, m = featurise(seqs, schema, out / "cache" / f"{name}-{schema}.npz", mirror)
                 for fold in folds:
+                    if a.held_out and fold.name not in a.held_out.split(","):
+                        continue
                     if not fold.test:
                         log(f"{name} {proto}: held-out {fold.name} signs no class the others sign; fold skipped")
                         continue
@@ -320,7 +460,26 @@ def main(argv: list[str] | None = None) -> int:
                             write_json(res_path, doc)
                             log(f"{name} {proto} {schema} {model} held out {fold.name} seed {seed}: "
                                 f"accuracy {r['accuracy']:.3f} macro-F1 {r['macro_f1']:.3f} ({r['seconds']} s)")
+                        for run in graph:
+                            key = (name, proto, schema, run, fold.name, seed)
+                            if key in done:
+                                continue
+                            t0 = time.perf_counter()
+                            g = fit_graph(run, x, m, y, list(classes), subjects, sessions, idx, schema, seed,
+                                          a.epochs, width, a.gru_hidden, a.threads)
+                            r = {"data": name, "protocol": proto, "features": schema, "model": run,
+                                 "fold": fold.name, "seed": seed, "n_test": len(idx["test"]),
+                                 "n_classes": len(classes), "seconds": round(time.perf_counter() - t0, 1),
+                                 "epochs": a.epochs, **g}
+                            doc["runs"].append(r)
+                            done.add(key)
+                            write_json(res_path, doc)
+                            log(f"{name} {proto} {schema} {run} held out {fold.name} seed {seed}: accuracy "
+                                f"{r['accuracy']:.3f} macro-F1 {r['macro_f1']:.3f} best epoch {r['best_epoch']}/"
+                                f"{a.epochs} ({r['seconds']} s)")
         (out / "table.md").write_text(summarise(doc["runs"]))
+        if graph:
+            (out / "variants.md").write_text(variants_summary(doc["runs"]))
     write_json(res_path, doc)  # also when every run was done already: the command is recorded
     log(f"wrote {res_path} and {out / 'table.md'}")
     return 0

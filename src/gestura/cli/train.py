@@ -147,7 +147,7 @@ def train_variations(
     data: Annotated[Path, typer.Option(help="Clip-labelled dataset (e.g. asl-traduttore/words).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for variations.md and variations.json.")],
     only: Annotated[Optional[list[str]], typer.Option("--only", help="Variation to run (repeatable); default all: "
-                    "basic, binary, pseudo_signer, adversarial, supcon, film, mi, combined.")] = None,
+                    "basic, bias_attention, binary, pseudo_signer, adversarial, supcon, film, mi, combined.")] = None,
     hold_out: Annotated[str, typer.Option("--hold-out", help="What the test set holds out: session (whole "
                                           "sessions) or person (--test-subject).")] = "session",
     test_subject: Annotated[Optional[str], typer.Option(help="The held-out person for --hold-out person.")] = None,

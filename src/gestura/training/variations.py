@@ -4,7 +4,8 @@ Trained by `gestura.training.trainer.fit` (AdamW, one-cycle schedule, label smoo
 augmentation, signer ids fed to `model.aux_loss`, best-epoch selection by accuracy, loss, F1 or PR-AUC on a
 validation split). Used by `gestura train-variations`.
 
-Variations (`VARIATIONS`): `basic` (sca_stgcn, no signer conditioning), `binary` (signing vs not signing),
+Variations (`VARIATIONS`): `basic` (sca_stgcn, no signer conditioning), `bias_attention` (the signer-biased
+attention alone, no extra loss), `binary` (signing vs not signing),
 `pseudo_signer` (adversarial head on K-means pseudo signers), `adversarial` (on real `recorded_by` ids), `supcon`,
 `film`, `mi`, `combined` (bias attention + adversarial on pseudo signers + SupCon + MI).
 """
@@ -31,6 +32,7 @@ NEGATIVE_LABEL = "-"
 
 VARIATIONS: dict[str, dict[str, Any]] = {
     "basic": {"model": "sca_stgcn", "params": {"conditioning": "none"}},
+    "bias_attention": {"model": "sca_stgcn", "params": {"conditioning": "bias"}},
     "binary": {"model": "sca_stgcn", "params": {"conditioning": "none"}, "binary": True},
     "pseudo_signer": {"model": "sca_stgcn", "params": {"adversarial": True}, "signers": "pseudo"},
     "adversarial": {"model": "sca_stgcn", "params": {"adversarial": True}, "signers": "real"},
