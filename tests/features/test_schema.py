@@ -33,3 +33,15 @@ def test_unknown_schema_and_block_are_config_errors() -> None:
         get_schema("feature-schema-v9")
     with pytest.raises(ConfigError, match="no block"):
         get_schema("feature-schema-v1").block("nope")
+
+
+def test_every_schema_names_the_landmark_streams_it_reads() -> None:
+    """What a client must send (`/healthz` lists it): the sign schemas read the pose, the hand schemas do not."""
+    from gestura.features.schema import get_schema
+
+    assert get_schema("sign-multimodal-v1").streams == ("pose", "left_hand", "right_hand")
+    assert get_schema("sign-multimodal-v2").streams == ("pose", "left_hand", "right_hand")
+    assert get_schema("holistic-raw-v1").streams == ("pose", "face", "left_hand", "right_hand")
+    assert "pose" in get_schema("joints-upper-body-v1").streams
+    for sid in ("feature-schema-v1", "feature-schema-v2", "joints-hand-v1"):
+        assert get_schema(sid).streams == ("left_hand", "right_hand")

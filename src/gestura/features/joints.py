@@ -127,7 +127,10 @@ def joint_features(seq: LandmarkSequence, schema: str) -> tuple[np.ndarray, np.n
 
 JOINT_FEATURE_SCHEMAS = {
     js.id: FeatureSchema(js.id, js.dim, {"joints": slice(0, js.dim)},
-                         f"Joint-major (x, y, z) of skeleton {js.skeleton} for graph models (see gestura.features.joints).")
+                         f"Joint-major (x, y, z) of skeleton {js.skeleton} for graph models (see gestura.features.joints).",
+                         ("pose", "left_hand", "right_hand") if js.id in ("joints-upper-body-v1",
+                                                                          "joints-two-hands-body-v1")
+                         else ("left_hand", "right_hand"))
     for js in JOINT_SCHEMAS.values()
 }
 """`FeatureSchema` entries for `gestura.features.schema.SCHEMAS`."""

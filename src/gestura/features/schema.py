@@ -13,12 +13,14 @@ from gestura.errors import ConfigError
 
 @dataclass(frozen=True)
 class FeatureSchema:
-    """`id`, frame width `dim`, `blocks` {name: column slice} and a one-paragraph `description`."""
+    """`id`, frame width `dim`, `blocks` {name: column slice}, a one-paragraph `description` and the landmark
+    `streams` it reads (what a client must send)."""
 
     id: str
     dim: int
     blocks: dict[str, slice] = field(default_factory=dict)
     description: str = ""
+    streams: tuple[str, ...] = ("left_hand", "right_hand")
 
     def block(self, name: str) -> slice:
         """Column slice of a named block."""
@@ -57,6 +59,7 @@ HOLISTIC_RAW_V1 = FeatureSchema(
     "holistic-raw-v1", 1662,
     _blocks(("pose", 132), ("face", 1404), ("left_hand", 63), ("right_hand", 63)),
     "The MP_Data frame vector: pose 33x4, face 468x3, left hand 21x3, right hand 21x3; zeros where missing.",
+    ("pose", "face", "left_hand", "right_hand"),
 )
 SIGN_MULTIMODAL_V1 = FeatureSchema(
     "sign-multimodal-v1", 534,
@@ -66,12 +69,14 @@ SIGN_MULTIMODAL_V1 = FeatureSchema(
     "Sign language: both hands (canonically ordered per frame) and upper-body pose in a shoulder-centred, "
     "shoulder-width-scaled body frame, hand shapes in palm units, joint-angle cosines, velocity, acceleration, "
     "hand-shape descriptors and a short trajectory summary.",
+    ("pose", "left_hand", "right_hand"),
 )
 SIGN_MULTIMODAL_V2 = FeatureSchema(
     "sign-multimodal-v2", 534, dict(SIGN_MULTIMODAL_V1.blocks),
     "The columns of sign-multimodal-v1, made signer-invariant: left-dominant signers mirrored (dominant hand in "
     "slot a), hands assigned to the body's sides by the nearer pose wrist, shoulders levelled (hand shapes "
     "relative to the body), pose kept for the nose, shoulders and arms only without depth, values clipped to ±10.",
+    ("pose", "left_hand", "right_hand"),
 )
 FINGERTIP_V1 = FeatureSchema(
     "fingertip-trajectory-v1", 7,
