@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         base = ModelBundle.load(args.models / folder / "model")
         recipe = PresentationRecipe.model_validate(base.meta["recipe"])
         wcfg = recipe.window_config()
-        train_windows, _ = recipe_windows(recipe.model_copy(update={"signing_windows": 0}),
+        train_windows, _ = recipe_windows(recipe.model_copy(update={"signing_windows": 0, "clips_people": {}}),
                                           [seqs[i] for i in train_ids])
         first = smooth_sequence(seqs[first_id], SmoothingConfig())
         tests = [seqs[i] for i in test_ids]
