@@ -37,7 +37,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from gestura.errors import ConfigError, InputError
+from gestura.errors import ConfigError, InputError, config_error
 from gestura.features.motion import pose_delta, pose_distance
 from gestura.io import read_yaml_mapping
 
@@ -128,9 +128,7 @@ class DecisionConfig(BaseModel):
         try:
             return cls.model_validate(raw)
         except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "value"
-            raise ConfigError(f"{source}: {where}: {first['msg']}") from None
+            raise config_error(err, source) from None
 
 
 @dataclass(frozen=True)

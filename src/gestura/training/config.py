@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gestura.errors import ConfigError
+from gestura.errors import ConfigError, config_error
 from gestura.limits import MAX_BATCH, MAX_WINDOW
 from gestura.io import read_yaml_mapping
 
@@ -209,11 +209,7 @@ def _validate(raw: dict[str, Any], where: str) -> TrainConfig:
     try:
         return TrainConfig.model_validate(raw)
     except ValidationError as err:
-        e = err.errors()[0]
-        loc = ".".join(str(x) for x in e["loc"]) or "<root>"
-        msg = "unknown setting" if e["type"] == "extra_forbidden" else e["msg"]
-        more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
-        raise ConfigError(f"{where}: {loc}: {msg}{more}") from None
+        raise config_error(err, where) from None
 
 
 def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from gestura.data.streams import (
 )
 from gestura.artifact import ModelBundle
 from gestura.data.formats import load_dataset
-from gestura.errors import ConfigError
+from gestura.errors import ConfigError, config_error
 from gestura.features.augment import retarget_style
 from gestura.features.motion import hand_motion
 from gestura.features.pipeline import FeaturePipeline
@@ -96,9 +96,7 @@ class PresentationRecipe(BaseModel):
         try:
             recipe = cls.model_validate(raw)
         except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "value"
-            raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+            raise config_error(err, str(path)) from None
         recipe.decision_config()
         try:
             recipe.pipeline()

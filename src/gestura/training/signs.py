@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gestura.artifact import ModelBundle
 from gestura.data.formats import load_dataset
 from gestura.data.splits import Split, held_out_folds, session_validation
-from gestura.errors import ConfigError
+from gestura.errors import ConfigError, config_error
 from gestura.features.pipeline import FeaturePipeline
 from gestura.io import write_text
 from gestura.models import create_model
@@ -63,9 +63,7 @@ class SignRecipe(BaseModel):
         try:
             recipe = cls.model_validate(raw)
         except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "value"
-            raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+            raise config_error(err, str(path)) from None
         try:
             FeaturePipeline(recipe.features, dict(recipe.feature_params))
         except Exception as err:  # noqa: BLE001 - any schema problem is the recipe's
