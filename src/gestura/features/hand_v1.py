@@ -88,6 +88,18 @@ def choose_hand(seq: LandmarkSequence, hand: str = "auto") -> tuple[np.ndarray, 
     return xyz, lp | rp, use_left
 
 
+def acting_hand(seq: LandmarkSequence, hand: str, mirror_left: bool, smooth: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The acting hand made ready for features: `-> (raw (T, 21, 3) image coordinates, left hand mirrored and
+    smoothed; pos (T, 21, 3) wrist at 0 and palm length 1; valid (T,); is_left (T,); mirrored (T,))`."""
+    raw, present, is_left = choose_hand(seq, hand)
+    mirrored = is_left & mirror_left
+    raw = np.where(mirrored[:, None, None], mirror_x(raw), raw)
+    raw = causal_moving_average(raw, present, smooth)
+    pos, ok = normalize_hand(raw)
+    return raw, pos, present & ok, is_left, mirrored
+
+
 def canonical(params: dict[str, Any]) -> bool:
     """Whether a left hand is mirrored completely (shape and motion) into right-hand space, so labels mirror too
     (`gestura.features.handedness`)."""
@@ -104,12 +116,8 @@ def mirrored_frames(seq: LandmarkSequence, **params: Any) -> np.ndarray:
 
 def frame_features(seq: LandmarkSequence, **params: Any) -> tuple[np.ndarray, np.ndarray]:
     """`LandmarkSequence -> (feats (T, 147) float32, valid (T,) bool)`; invalid frames are all zeros."""
-    raw, present, is_left = choose_hand(seq, params["hand"])
-    mirrored = is_left & bool(params["mirror_left"])
-    raw = np.where(mirrored[:, None, None], mirror_x(raw), raw)
-    raw = causal_moving_average(raw, present, int(params["smooth"]))
-    pos, ok = normalize_hand(raw)
-    valid = present & ok
+    raw, pos, valid, is_left, mirrored = acting_hand(seq, params["hand"], bool(params["mirror_left"]),
+                                                     int(params["smooth"]))
     switched = np.concatenate([[False], is_left[1:] != is_left[:-1]])
     unit = float(params["velocity_unit"])
     t = seq.t

@@ -34,9 +34,9 @@ import numpy as np
 
 from gestura.errors import ConfigError
 from gestura.features import hand_v1
-from gestura.features.hand_v1 import SPREAD_PAIRS, choose_hand
+from gestura.features.hand_v1 import SPREAD_PAIRS
 from gestura.features.kinematics import DEFAULT_UNIT, joint_angles, velocity
-from gestura.features.normalize import EPS, causal_moving_average, mirror_x, normalize_hand, palm_scale, rotate_upright
+from gestura.features.normalize import EPS, palm_scale, rotate_upright
 from gestura.features.schema import HAND_V2
 from gestura.landmarks.sequence import LandmarkSequence
 
@@ -116,12 +116,8 @@ def frame_features(seq: LandmarkSequence, **params: Any) -> tuple[np.ndarray, np
     The path blocks hold the frame's raw values (image position, angle, palm scale) until `window_features`
     makes them window-relative, so the runtime can finalise them over any window.
     """
-    raw, present, is_left = choose_hand(seq, params["hand"])
-    mirrored = is_left & bool(params["mirror_left"])
-    raw = np.where(mirrored[:, None, None], mirror_x(raw), raw).astype(np.float32)
-    raw = causal_moving_average(raw, present, int(params["smooth"]))
-    pos, ok = normalize_hand(raw)
-    valid = present & ok
+    raw, pos, valid, is_left, _ = hand_v1.acting_hand(seq, params["hand"], bool(params["mirror_left"]),
+                                                      int(params["smooth"]))
     n = seq.n_frames
     unit = float(params["velocity_unit"])
     t = seq.t
