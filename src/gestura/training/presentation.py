@@ -354,6 +354,9 @@ def model_card(bundle: ModelBundle, recipe_path: Path, results: dict[str, Any]) 
     w = bundle.meta["windows"]
     licence = bundle.meta.get("licence", "Apache-2.0")
     schema = bundle.meta["recipe"].get("feature_schema", "feature-schema-v1")
+    params = bundle.meta["recipe"].get("features") or {}
+    schema_text = f"`{schema}`" + (" (" + ", ".join(f"`{k}: {json.dumps(v)}`" for k, v in sorted(params.items())) + ")"
+                                   if params else "")
     clips = (f" {w['clips']} windows of per-take clips (`presentation-clips`: "
              f"{', '.join(bundle.meta['recipe'].get('clips_people') or {})}, Apache-2.0),") if w.get("clips") else ""
     return f"""# gestura embedded default model
@@ -361,12 +364,12 @@ def model_card(bundle: ModelBundle, recipe_path: Path, results: dict[str, Any]) 
 **Training data.** {w['real']} windows of every session of `presentation-streams` (two people, five sessions, about 18
 minutes of continuous webcam landmarks, seven prompted gestures: swipes x4, fist, rotate_left/right, with the rests
 between them as `unknown`; Apache-2.0),{clips} {w['generated']} windows of generated continuous sessions of all eleven
-gestures (`gestura.data.synthetic`: zooming and pointing are not in the recordings), and {w['signing']} windows of
-real signing ({bundle.meta['data']['hard_negatives']}) as "no gesture".
+gestures (`gestura.data.synthetic`: zooming and pointing are not in the recordings), and
+{bundle.meta['data']['hard_negatives']} as "no gesture".
 
 - Recipe: `{_shown(recipe_path)}`
   (`gestura.training.presentation`); built by `gestura train --recipe {_shown(recipe_path)}`. Licence: {licence}.
-- Architecture `{bundle.meta['recipe']['model']}`, features `{schema}` in canonical (right-hand) space: a left
+- Architecture `{bundle.meta['recipe']['model']}`, features {schema_text} in canonical (right-hand) space: a left
   hand is mirrored, shape and motion, and its label with it (docs/streams.md, "Handedness"). Window
   {bundle.window} frames at {bundle.resample_fps:g} Hz, labels aligned to the hand's own movement.
 - Classes ({len(bundle.labels)}): {', '.join(bundle.labels)}. rotate_left/right map to no command.
@@ -382,10 +385,9 @@ recipe with one session, or one person, held out and scored event by event on wh
 
 "Mirrored session hit": the held-out session mirrored (a left-handed presenter): the same by construction.
 "Segment given": the classifier alone when the gesture's segment is handed to it. Far from the targets on a person
-it never saw (>= 0.80 hit, <= 30 false commands per hour of rest; the two "joschua -> meric" / "meric -> joschua"
+it never saw (>= 0.80 hit, <= 30 false commands per hour of rest; the "joschua -> meric" / "meric -> joschua"
 rows above are this recipe zero-shot): **enrol yourself** on the guided page, then present with your profile
-(enrolment helps but does not close the gap: 0.33-0.41 hit after 5 takes per gesture, docs/results.md "A presenter
-it never saw"):
+(enrolment helps one direction and does not close the gap: docs/results.md "A presenter it never saw"):
 
     gestura enroll --name me
     gestura present me
