@@ -36,13 +36,8 @@ def protocol() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from gestura.data.formats import write_seed003
-    from gestura.data.synthetic import make_dataset
-
-    root = tmp_path_factory.mktemp("signers") / "data"
-    write_seed003(root, list(make_dataset(n_subjects=4, n_per_class=3, n_classes=3, seed=0)))
-    return root
+def data_dir(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> Path:  # type: ignore[no-untyped-def]
+    return make_tiny(tmp_path_factory.mktemp("signers") / "data", n_subjects=4, n_per_class=3, n_frames=None)
 
 
 def test_each_variant_is_a_distinct_variations_entry(protocol: ModuleType) -> None:

@@ -15,13 +15,8 @@ from gestura.training.variations import cap_per_class, load_arrays, run_variatio
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from gestura.data.formats import write_seed003
-    from gestura.data.synthetic import make_dataset
-
-    root = tmp_path_factory.mktemp("var") / "data"
-    write_seed003(root, list(make_dataset(n_subjects=3, n_per_class=3, n_classes=3, seed=0)))
-    return root
+def data_dir(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> Path:  # type: ignore[no-untyped-def]
+    return make_tiny(tmp_path_factory.mktemp("var") / "data", n_subjects=3, n_per_class=3, n_frames=None)
 
 
 def test_splits_hold_out_whole_groups(data_dir: Path) -> None:
