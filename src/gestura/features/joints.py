@@ -31,6 +31,8 @@ class JointSchema:
     id: str
     skeleton: str
     n_joints: int
+    streams: tuple[str, ...] = ("left_hand", "right_hand")
+    """The landmark streams the schema reads (the body schemas place the hands by the pose)."""
     channels: int = 3
 
     @property
@@ -38,13 +40,14 @@ class JointSchema:
         return self.n_joints * self.channels
 
 
+WITH_POSE = ("pose", "left_hand", "right_hand")
 JOINT_SCHEMAS = {
     s.id: s
     for s in (
         JointSchema("joints-hand-v1", HAND_21.id, HAND_21.n_joints),
         JointSchema("joints-two-hands-v1", TWO_HANDS_42.id, TWO_HANDS_42.n_joints),
-        JointSchema("joints-upper-body-v1", UPPER_BODY_HANDS_67.id, UPPER_BODY_HANDS_67.n_joints),
-        JointSchema("joints-two-hands-body-v1", TWO_HANDS_42.id, TWO_HANDS_42.n_joints),
+        JointSchema("joints-upper-body-v1", UPPER_BODY_HANDS_67.id, UPPER_BODY_HANDS_67.n_joints, WITH_POSE),
+        JointSchema("joints-two-hands-body-v1", TWO_HANDS_42.id, TWO_HANDS_42.n_joints, WITH_POSE),
     )
 }
 
@@ -128,9 +131,7 @@ def joint_features(seq: LandmarkSequence, schema: str) -> tuple[np.ndarray, np.n
 JOINT_FEATURE_SCHEMAS = {
     js.id: FeatureSchema(js.id, js.dim, {"joints": slice(0, js.dim)},
                          f"Joint-major (x, y, z) of skeleton {js.skeleton} for graph models (see gestura.features.joints).",
-                         ("pose", "left_hand", "right_hand") if js.id in ("joints-upper-body-v1",
-                                                                          "joints-two-hands-body-v1")
-                         else ("left_hand", "right_hand"))
+                         js.streams)
     for js in JOINT_SCHEMAS.values()
 }
 """`FeatureSchema` entries for `gestura.features.schema.SCHEMAS`."""
