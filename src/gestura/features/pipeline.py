@@ -22,6 +22,7 @@ from gestura.landmarks.sequence import LandmarkSequence
 _MODULES = {
     "feature-schema-v1": "gestura.features.hand_v1",
     "feature-schema-v2": "gestura.features.hand_v2",
+    "feature-schema-v3": "gestura.features.hand_v3",
     "holistic-raw-v1": "gestura.features.holistic_raw",
     "sign-multimodal-v1": "gestura.features.sign_multimodal",
     "sign-multimodal-v2": "gestura.features.sign_multimodal:V2",

@@ -55,6 +55,15 @@ HAND_V2 = FeatureSchema(
     "centre's window-relative paths in palm lengths, the in-plane turn and the palm's roll as separate channels, "
     "their velocities.",
 )
+HAND_V3 = FeatureSchema(
+    "feature-schema-v3", 225,
+    {**HAND_V1.blocks, **{name: slice(HAND_V1.dim + a, HAND_V1.dim + b) for name, (a, b) in
+                          {"shape_change_position": (0, 63), "shape_change_spread": (63, 68),
+                           "shape_change_angles": (68, 78)}.items()}},
+    "One hand: feature-schema-v1's columns, plus the hand's shape (positions, fingertip spread, flexion) relative "
+    "to the window's first frame as separate blocks, so a stranger's resting hand reads as no change while the "
+    "absolute shape stays.",
+)
 HOLISTIC_RAW_V1 = FeatureSchema(
     "holistic-raw-v1", 1662,
     _blocks(("pose", 132), ("face", 1404), ("left_hand", 63), ("right_hand", 63)),
@@ -85,7 +94,7 @@ FINGERTIP_V1 = FeatureSchema(
     "velocity, speed and direction of motion.",
 )
 
-SCHEMAS: dict[str, FeatureSchema] = {s.id: s for s in (HAND_V1, HAND_V2, HOLISTIC_RAW_V1, SIGN_MULTIMODAL_V1,
+SCHEMAS: dict[str, FeatureSchema] = {s.id: s for s in (HAND_V1, HAND_V2, HAND_V3, HOLISTIC_RAW_V1, SIGN_MULTIMODAL_V1,
                                                        SIGN_MULTIMODAL_V2, FINGERTIP_V1)}
 
 
