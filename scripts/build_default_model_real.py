@@ -6,9 +6,10 @@
 
 The same as `gestura train --recipe recipes/presentation-default.yaml --out src/gestura/assets/default`. The
 recipe (`gestura.training.presentation`) trains on every session of ../shared/datasets/presentation-streams
-(Apache-2.0; 2 people, 5 sessions, 7 gestures + rest), generated sessions of every gesture and one signer's real
-signing as "no gesture" (asl-traduttore words, MIT). The same recipe, fold by fold with sessions or people held out,
-is `scripts/spotting_experiments.py --recipe recipes/presentation-default.yaml --out runs/spotting/default.json`;
+(Apache-2.0; 2 people, 5 sessions, 7 gestures + rest), the per-take clips of presentation-clips (three people,
+Apache-2.0), generated sessions of every gesture and one signer's real signing as "no gesture" (asl-traduttore
+words, MIT). The same recipe, fold by fold with sessions or people held out, is `scripts/spotting_experiments.py
+--recipe recipes/presentation-default.yaml --out runs/spotting/clips_all.json`;
 the model card quotes those numbers (this model has seen every recorded person, so it has none of its own).
 """
 

@@ -1,7 +1,7 @@
 """Gesture spotting on ../shared/datasets/presentation-streams: within-person and cross-person event-level tables.
 
     nice .venv/bin/python scripts/spotting_experiments.py --recipe recipes/presentation-default.yaml \
-        --out runs/spotting/default.json
+        --out runs/spotting/clips_all.json
     nice .venv/bin/python scripts/spotting_experiments.py --set align=prompt --set generated_people=0 \
         --set signing_windows=0 --out runs/spotting/real_only_prompt_labels.json
     nice .venv/bin/python scripts/spotting_experiments.py --table runs/spotting
