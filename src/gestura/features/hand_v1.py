@@ -145,6 +145,15 @@ def frame_features(seq: LandmarkSequence, **params: Any) -> tuple[np.ndarray, np
     return feats, valid
 
 
+def since_first_valid(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """`(T, D)` columns minus their value at the window's oldest valid frame; zeros where a frame is not valid
+    (all zeros when none is): a shape's change over the window."""
+    idx = np.flatnonzero(valid)
+    if idx.size == 0:
+        return np.zeros_like(x)
+    return np.where(valid[:, None], x - x[idx[0]], 0.0)
+
+
 def window_features(feats: np.ndarray, valid: np.ndarray, **params: Any) -> np.ndarray:
     """Finalise `wrist_trajectory` over one window: `(T, 147), (T,) -> (T, 147)` (input left unchanged).
 
@@ -161,7 +170,7 @@ def window_features(feats: np.ndarray, valid: np.ndarray, **params: Any) -> np.n
     if params.get("relative_shape"):
         for block in SHAPE_BLOCKS:
             sl = SCHEMA.blocks[block]
-            out[:, sl] = np.where(valid[:, None], feats[:, sl] - feats[f0, sl], 0.0)
+            out[:, sl] = since_first_valid(feats[:, sl], valid)
     s = raw[:, 2]
     s_ref = float(np.median(s[idx]))
     s_ref = s_ref if s_ref > EPS else 1.0

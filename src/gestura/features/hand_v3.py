@@ -7,8 +7,8 @@ but it also replaced the absolute shape, so every change of hand shape while sig
 gesture. Here the absolute shape stays (a fist is still a fist) and the change is a separate channel the model
 can weigh against it. Blocks `shape_change_position` 147-209, `shape_change_spread` 210-214 and
 `shape_change_angles` 215-224 hold v1's `position`, `fingertip_spread` and `joint_angles` minus their value at
-the window's oldest valid frame; before `window_features` they hold the frame's own values, so the runtime can
-finalise them over any window.
+the window's oldest valid frame; they are computed from v1's columns by `window_features` (zeros before it), so the
+runtime can finalise them over any window.
 """
 
 from __future__ import annotations
@@ -53,24 +53,19 @@ def mirrored_frames(seq: LandmarkSequence, **params: Any) -> np.ndarray:
 
 
 def frame_features(seq: LandmarkSequence, **params: Any) -> tuple[np.ndarray, np.ndarray]:
-    """`LandmarkSequence -> (feats (T, 225) float32, valid (T,) bool)`: v1's frame features, then a copy of
-    its shape blocks that `window_features` turns into their change."""
+    """`LandmarkSequence -> (feats (T, 225) float32, valid (T,) bool)`: v1's frame features, then zeros where
+    `window_features` writes the shape's change."""
     v1, valid = hand_v1.frame_features(seq, **_v1_params(params))
     feats = np.zeros((v1.shape[0], SCHEMA.dim), np.float32)
     feats[:, :HAND_V1.dim] = v1
-    for src, dst in CHANGE.items():
-        feats[:, SCHEMA.blocks[dst]] = v1[:, HAND_V1.blocks[src]]
     return feats, valid
 
 
 def window_features(feats: np.ndarray, valid: np.ndarray, **params: Any) -> np.ndarray:
-    """Finalise one window: `(T, 225), (T,) -> (T, 225)`: v1's `window_features` on the first 147 columns, the
-    shape-change blocks minus their value at the oldest valid frame (zeros where a frame is not valid)."""
+    """Finalise one window: `(T, 225), (T,) -> (T, 225)`: v1's `window_features` on the first 147 columns, and
+    v1's shape blocks minus their value at the oldest valid frame in the change blocks."""
     out = np.array(feats, dtype=np.float32, copy=True)
     out[:, :HAND_V1.dim] = hand_v1.window_features(feats[:, :HAND_V1.dim], valid, **_v1_params(params))
-    idx = np.flatnonzero(valid)
-    f0 = idx[0] if idx.size else 0
-    for dst in CHANGE.values():
-        sl = SCHEMA.blocks[dst]
-        out[:, sl] = np.where(valid[:, None], feats[:, sl] - feats[f0, sl], 0.0) if idx.size else 0.0
+    for src, dst in CHANGE.items():
+        out[:, SCHEMA.blocks[dst]] = hand_v1.since_first_valid(feats[:, HAND_V1.blocks[src]], valid)
     return out

@@ -30,9 +30,8 @@ class FeatureSchema:
             raise ConfigError(f"schema {self.id!r} has no block {name!r}; blocks: {list(self.blocks)}") from None
 
 
-def _blocks(*sizes: tuple[str, int]) -> dict[str, slice]:
+def _blocks(*sizes: tuple[str, int], start: int = 0) -> dict[str, slice]:
     out: dict[str, slice] = {}
-    start = 0
     for name, n in sizes:
         out[name] = slice(start, start + n)
         start += n
@@ -57,9 +56,8 @@ HAND_V2 = FeatureSchema(
 )
 HAND_V3 = FeatureSchema(
     "feature-schema-v3", 225,
-    {**HAND_V1.blocks, **{name: slice(HAND_V1.dim + a, HAND_V1.dim + b) for name, (a, b) in
-                          {"shape_change_position": (0, 63), "shape_change_spread": (63, 68),
-                           "shape_change_angles": (68, 78)}.items()}},
+    {**HAND_V1.blocks, **_blocks(("shape_change_position", 63), ("shape_change_spread", 5),
+                                 ("shape_change_angles", 10), start=HAND_V1.dim)},
     "One hand: feature-schema-v1's columns, plus the hand's shape (positions, fingertip spread, flexion) relative "
     "to the window's first frame as separate blocks, so a stranger's resting hand reads as no change while the "
     "absolute shape stays.",
