@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import os
 import random
 import sys
 from pathlib import Path
+
+from gestura.errors import InputError
+from gestura.io import write_text
+from gestura.landmarks.cnn.teacher import read_manifest
 
 TEST = ("mediapipe-samples__open_hand_video", "msl150__hoy_001", "sign-digits__p003", "sign-digits__p012",
         "sign-digits__p021", "gestures-roboflow__20230313")
@@ -28,12 +33,11 @@ def write_subset(data: Path, name: str, rows: list[dict[str, str]], keep: set[st
     out.mkdir(exist_ok=True)
     if not (out / "crops").exists():
         os.symlink(os.path.abspath(data / "crops"), out / "crops")
-    tmp = out / "manifest.csv.tmp"
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(r for r in rows if r["source_id"] in keep)
-    os.replace(tmp, out / "manifest.csv")
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(r for r in rows if r["source_id"] in keep)
+    write_text(out / "manifest.csv", buf.getvalue())
     return out
 
 
@@ -41,11 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True, help="a `gestura landmarks dataset` folder")
     args = ap.parse_args(argv)
-    manifest = args.data / "manifest.csv"
-    if not manifest.is_file():
-        print(f"{manifest}: not found (run `gestura landmarks dataset` first)", file=sys.stderr)
+    try:
+        rows = read_manifest(args.data)
+    except InputError as err:
+        print(err, file=sys.stderr)
         return 2
-    rows = list(csv.DictReader(open(manifest)))
     fixed = set(TEST) | set(VAL)
     base = {r["source_id"] for r in rows if r["group"] in fixed or "hand-images" not in r["path"]}
     photo_groups = sorted({r["group"] for r in rows if r["source_id"] not in base})
